@@ -1,0 +1,20 @@
+var builder = DistributedApplication.CreateBuilder(args);
+
+var redis = builder.AddConvocoreRedis("redis");
+
+var orleans = builder.AddOrleans("orleans")
+    .WithClustering(RedisProvider.For(redis))
+    .WithGrainStorage("Default", RedisProvider.For(redis))
+    .WithReminders(RedisProvider.For(redis));
+
+var silo = builder.AddProject<Projects.Convocore_Silo>("silo")
+    .WithReference(orleans)
+    .WithReference(redis)
+    .WaitFor(redis);
+
+builder.AddProject<Projects.Convocore_Web>("web")
+    .WithReference(orleans.AsClient())
+    .WithReference(redis)
+    .WaitFor(silo);
+
+builder.Build().Run();

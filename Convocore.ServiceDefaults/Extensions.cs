@@ -1,0 +1,108 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Logging;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
+
+namespace Microsoft.Extensions.Hosting;
+
+/// <summary>
+/// What every Convocore service gets for free: OpenTelemetry, health endpoints, service discovery, resilient
+/// HTTP clients, and Orleans settings that match what the AppHost passes (so a service also runs on its own).
+/// </summary>
+public static class Extensions
+{
+    /// <summary>Meter and activity source names that our own code uses; all start with this prefix.</summary>
+    public const string TelemetryPrefix = "Convocore";
+
+    private const string HealthEndpointPath = "/health";
+    private const string AlivenessEndpointPath = "/alive";
+
+    public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
+    {
+        builder.AddOrleansConfigurationDefaults();
+        builder.ConfigureOpenTelemetry();
+        builder.AddDefaultHealthChecks();
+        builder.Services.AddServiceDiscovery();
+        builder.Services.ConfigureHttpClientDefaults(http =>
+        {
+            http.AddStandardResilienceHandler();
+            http.AddServiceDiscovery();
+        });
+        return builder;
+    }
+
+    /// <summary>
+    /// Aspire passes Orleans settings as environment variables (Orleans__Clustering__ProviderType=Redis ...).
+    /// Started on its own with only ConnectionStrings__redis, a service gets the same settings from here;
+    /// anything set in configuration wins, since these are added as the lowest-priority source.
+    /// </summary>
+    public static TBuilder AddOrleansConfigurationDefaults<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
+    {
+        var defaults = new Dictionary<string, string?>
+        {
+            ["Orleans:ClusterId"] = "convocore",
+            ["Orleans:ServiceId"] = "convocore",
+            ["Orleans:Clustering:ProviderType"] = "Redis",
+            ["Orleans:Clustering:ServiceKey"] = "redis",
+            ["Orleans:GrainStorage:Default:ProviderType"] = "Redis",
+            ["Orleans:GrainStorage:Default:ServiceKey"] = "redis",
+            ["Orleans:Reminders:ProviderType"] = "Redis",
+            ["Orleans:Reminders:ServiceKey"] = "redis",
+        };
+        if (builder.Configuration is IConfigurationBuilder configurationBuilder)
+        {
+            configurationBuilder.Sources.Insert(0, new Microsoft.Extensions.Configuration.Memory.MemoryConfigurationSource { InitialData = defaults });
+        }
+        return builder;
+    }
+
+    public static TBuilder ConfigureOpenTelemetry<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
+    {
+        builder.Logging.AddOpenTelemetry(logging =>
+        {
+            logging.IncludeFormattedMessage = true;
+            logging.IncludeScopes = true;
+        });
+
+        builder.Services.AddOpenTelemetry()
+            .WithMetrics(metrics => metrics
+                .AddAspNetCoreInstrumentation()
+                .AddHttpClientInstrumentation()
+                .AddRuntimeInstrumentation()
+                .AddMeter(TelemetryPrefix + ".*", "Microsoft.Orleans"))
+            .WithTracing(tracing => tracing
+                .AddSource(builder.Environment.ApplicationName, TelemetryPrefix + ".*", "Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application")
+                .AddAspNetCoreInstrumentation(options =>
+                    // Health probes every few seconds would drown the traces that matter.
+                    options.Filter = context =>
+                        !context.Request.Path.StartsWithSegments(HealthEndpointPath)
+                        && !context.Request.Path.StartsWithSegments(AlivenessEndpointPath))
+                .AddHttpClientInstrumentation());
+
+        if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        {
+            builder.Services.AddOpenTelemetry().UseOtlpExporter();
+        }
+        return builder;
+    }
+
+    public static TBuilder AddDefaultHealthChecks<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
+    {
+        builder.Services.AddHealthChecks()
+            .AddCheck("self", () => HealthCheckResult.Healthy(), ["live"]);
+        return builder;
+    }
+
+    /// <summary>/health: every check must pass (readiness). /alive: only the "live" ones (the process answers).</summary>
+    public static WebApplication MapDefaultEndpoints(this WebApplication app)
+    {
+        app.MapHealthChecks(HealthEndpointPath, new HealthCheckOptions { ResponseWriter = HealthResponse.WriteAsync });
+        app.MapHealthChecks(AlivenessEndpointPath, new HealthCheckOptions { Predicate = r => r.Tags.Contains("live") });
+        return app;
+    }
+}
