@@ -12,8 +12,8 @@ internal sealed class RedisProvider(IResourceBuilder<IResourceWithConnectionStri
     public void ConfigureResource<T>(IResourceBuilder<T> resourceBuilder, string configSectionPath) where T : IResourceWithEnvironment
     {
         resourceBuilder
-            .WithEnvironment($"{configSectionPath}__ProviderType", "Redis")
-            .WithEnvironment($"{configSectionPath}__ServiceKey", redis.Resource.Name)
+            .WithEnvironment($"Orleans__{configSectionPath}__ProviderType", "Redis")
+            .WithEnvironment($"Orleans__{configSectionPath}__ServiceKey", redis.Resource.Name)
             .WithReference(redis);
     }
 }
