@@ -1,0 +1,20 @@
+using System.Net;
+
+namespace Convocore.Silo.Routing.Ari;
+
+/// <summary>Asterisk answered a command with a non-2xx status.</summary>
+internal sealed class AriRequestException(int statusCode, string method, string path, string? serverMessage)
+    : Exception($"ARI {method} {path} failed with {statusCode}: {serverMessage}")
+{
+    public int StatusCode { get; } = statusCode;
+    public string? ServerMessage { get; } = serverMessage;
+
+    /// <summary>Normal when the caller hung up before our command arrived.</summary>
+    public bool IsNotFound => StatusCode == (int)HttpStatusCode.NotFound;
+}
+
+/// <summary>The events WebSocket closed while a command sent over it was waiting for its answer.</summary>
+internal sealed class AriDisconnectedException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>Why the events WebSocket ended.</summary>
+internal sealed record AriDisconnect(string Reason, Exception? Error);

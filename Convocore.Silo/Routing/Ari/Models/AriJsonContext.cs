@@ -1,0 +1,22 @@
+using System.Text.Json.Serialization;
+
+namespace Convocore.Silo.Routing.Ari;
+
+[JsonSourceGenerationOptions(
+    Converters = [typeof(AsteriskTimestampConverter)],
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(StasisStart))]
+[JsonSerializable(typeof(StasisEnd))]
+[JsonSerializable(typeof(ChannelDestroyed))]
+[JsonSerializable(typeof(ChannelHangupRequest))]
+[JsonSerializable(typeof(ApplicationReplaced))]
+[JsonSerializable(typeof(RestResponse))]
+[JsonSerializable(typeof(Channel))]
+[JsonSerializable(typeof(List<Channel>))]
+[JsonSerializable(typeof(AsteriskInfo))]
+[JsonSerializable(typeof(AriError))]
+[JsonSerializable(typeof(SetVariablesBody))]
+internal sealed partial class AriJsonContext : JsonSerializerContext;
+
+/// <summary>Body of POST /channels/{id}/variables.</summary>
+internal sealed record SetVariablesBody([property: JsonPropertyName("variables")] IReadOnlyDictionary<string, string> Variables);
