@@ -24,7 +24,6 @@ public static class Extensions
 
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
-        builder.AddOrleansConfigurationDefaults();
         builder.ConfigureOpenTelemetry();
         builder.AddDefaultHealthChecks();
         builder.Services.AddServiceDiscovery();
@@ -41,7 +40,7 @@ public static class Extensions
     /// Started on its own with only ConnectionStrings__redis, a service gets the same settings from here;
     /// anything set in configuration wins, since these are added as the lowest-priority source.
     /// </summary>
-    public static TBuilder AddOrleansConfigurationDefaults<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
+    public static TBuilder AddOrleansConfigurationDefaults<TBuilder>(this TBuilder builder, bool silo) where TBuilder : IHostApplicationBuilder
     {
         var defaults = new Dictionary<string, string?>
         {
@@ -49,11 +48,14 @@ public static class Extensions
             ["Orleans:ServiceId"] = "convocore",
             ["Orleans:Clustering:ProviderType"] = "Redis",
             ["Orleans:Clustering:ServiceKey"] = "redis",
-            ["Orleans:GrainStorage:Default:ProviderType"] = "Redis",
-            ["Orleans:GrainStorage:Default:ServiceKey"] = "redis",
-            ["Orleans:Reminders:ProviderType"] = "Redis",
-            ["Orleans:Reminders:ServiceKey"] = "redis",
         };
+        if (silo)
+        {
+            defaults["Orleans:GrainStorage:Default:ProviderType"] = "Redis";
+            defaults["Orleans:GrainStorage:Default:ServiceKey"] = "redis";
+            defaults["Orleans:Reminders:ProviderType"] = "Redis";
+            defaults["Orleans:Reminders:ServiceKey"] = "redis";
+        }
         if (builder.Configuration is IConfigurationBuilder configurationBuilder)
         {
             configurationBuilder.Sources.Insert(0, new Microsoft.Extensions.Configuration.Memory.MemoryConfigurationSource { InitialData = defaults });

@@ -1,6 +1,7 @@
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
+builder.AddOrleansConfigurationDefaults(silo: true);
 builder.AddKeyedRedisClient("redis");
 builder.UseOrleans();
 

@@ -3,6 +3,7 @@ using Convocore.Web;
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
+builder.AddOrleansConfigurationDefaults(silo: false);
 builder.AddKeyedRedisClient("redis");
 builder.UseOrleansClient();
 builder.Services.AddHealthChecks().AddCheck<ClusterHealthCheck>("cluster");
