@@ -1,0 +1,57 @@
+using Convocore.Contracts.Agents;
+using Convocore.Contracts.Common;
+using Convocore.Contracts.Numbers;
+using Convocore.Contracts.Trunks;
+
+namespace Convocore.Contracts.Workspaces;
+
+/// <summary>
+/// A workspace: its plan, API keys, agents and trunks, and the authority over its number quota. Every change
+/// to numbers, agents and trunks goes through it, one at a time, which is what keeps the quota exact and
+/// lets it refuse to orphan numbers.
+/// </summary>
+[Alias("convocore.workspace")]
+public interface IWorkspaceGrain : IGrainWithStringKey
+{
+    Task<Outcome<CreatedWorkspace>> Create(string name, Plan plan);
+    Task<WorkspaceSummary?> Get();
+    Task<Outcome<WorkspaceSummary>> ChangePlan(Plan plan);
+
+    Task<Outcome<IssuedApiKey>> IssueApiKey();
+    Task<Outcome<Done>> RevokeApiKey(string keyId);
+    /// <summary>True when the secret is one of this workspace's live keys.</summary>
+    Task<bool> Authenticate(string secret);
+
+    Task<Outcome<AgentInfo>> CreateAgent(AgentDraft draft);
+    Task<Outcome<AgentInfo>> UpdateAgent(string agentId, AgentDraft draft);
+    Task<Outcome<Done>> DeleteAgent(string agentId);
+    Task<IReadOnlyList<AgentInfo>> ListAgents();
+
+    Task<Outcome<TrunkInfo>> CreateTrunk(TrunkDraft draft);
+    Task<Outcome<TrunkInfo>> UpdateTrunk(string trunkId, TrunkDraft draft);
+    Task<Outcome<Done>> DeleteTrunk(string trunkId);
+    Task<IReadOnlyList<TrunkInfo>> ListTrunks();
+
+    Task<Outcome<NumberInfo>> AddNumber(AddNumber command);
+    Task<Outcome<NumberInfo>> ReassignNumber(ReassignNumber command);
+    Task<Outcome<Done>> DeleteNumber(string trunkId, string phoneNumber);
+
+    /// <summary>Finishes or rolls back any number change that a crash interrupted.</summary>
+    Task Reconcile();
+}
+
+[GenerateSerializer, Immutable, Alias("convocore.workspace-summary")]
+public sealed record WorkspaceSummary(
+    [property: Id(0)] string Id,
+    [property: Id(1)] string Name,
+    [property: Id(2)] Plan Plan,
+    [property: Id(3)] int? NumberLimit,
+    [property: Id(4)] int NumberCount,
+    [property: Id(5)] DateTimeOffset CreatedAt);
+
+[GenerateSerializer, Immutable, Alias("convocore.created-workspace")]
+public sealed record CreatedWorkspace([property: Id(0)] WorkspaceSummary Workspace, [property: Id(1)] IssuedApiKey ApiKey);
+
+/// <summary>An API key as shown once, at issue: the secret is never stored, only its hash.</summary>
+[GenerateSerializer, Immutable, Alias("convocore.issued-api-key")]
+public sealed record IssuedApiKey([property: Id(0)] string KeyId, [property: Id(1)] string ApiKey, [property: Id(2)] DateTimeOffset CreatedAt);

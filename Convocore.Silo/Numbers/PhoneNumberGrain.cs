@@ -1,0 +1,51 @@
+using Convocore.Contracts.Numbers;
+
+namespace Convocore.Silo.Numbers;
+
+[GenerateSerializer, Alias("convocore.phone-number-state")]
+internal sealed class PhoneNumberState
+{
+    [Id(0)] public NumberAssignment? Assignment { get; set; }
+}
+
+/// <summary>
+/// The one place that decides whether a number is taken. Each change is one state write; nothing else is
+/// acknowledged before it lands, so a crash leaves the number either held or free.
+/// </summary>
+internal sealed class PhoneNumberGrain(
+    [PersistentState("number")] IPersistentState<PhoneNumberState> state,
+    TimeProvider clock) : Grain, IPhoneNumberGrain
+{
+    public Task<NumberAssignment?> GetAssignment() => Task.FromResult(state.State.Assignment);
+
+    public async Task<bool> Claim(NumberAssignment assignment)
+    {
+        if (state.State.Assignment is { } current) return current.OperationId == assignment.OperationId;
+        state.State.Assignment = assignment;
+        await state.WriteStateAsync();
+        return true;
+    }
+
+    public async Task<NumberAssignment?> Reassign(string workspaceId, string trunkId, string agentId, string? additionalParamsJson, bool replaceParams, Guid operationId)
+    {
+        if (state.State.Assignment is not { } current || current.WorkspaceId != workspaceId || current.TrunkId != trunkId) return null;
+        if (current.OperationId == operationId) return current;
+        state.State.Assignment = current with
+        {
+            AgentId = agentId,
+            AdditionalParamsJson = replaceParams ? additionalParamsJson : current.AdditionalParamsJson,
+            UpdatedAt = clock.GetUtcNow(),
+            OperationId = operationId,
+        };
+        await state.WriteStateAsync();
+        return state.State.Assignment;
+    }
+
+    public async Task<bool> Release(string workspaceId, string trunkId, Guid operationId)
+    {
+        if (state.State.Assignment is not { } current || current.WorkspaceId != workspaceId || current.TrunkId != trunkId) return false;
+        await state.ClearStateAsync();
+        state.State.Assignment = null;
+        return true;
+    }
+}

@@ -1,0 +1,41 @@
+using Convocore.Contracts.Numbers;
+using Convocore.Contracts.Workspaces;
+
+namespace Convocore.Silo.Workspaces;
+
+[GenerateSerializer, Alias("convocore.workspace-state")]
+internal sealed class WorkspaceState
+{
+    [Id(0)] public string? Name { get; set; }
+    [Id(1)] public Plan Plan { get; set; }
+    [Id(2)] public DateTimeOffset CreatedAt { get; set; }
+    [Id(3)] public List<ApiKeyRecord> ApiKeys { get; set; } = [];
+    [Id(4)] public List<string> AgentIds { get; set; } = [];
+    [Id(5)] public List<string> TrunkIds { get; set; } = [];
+
+    /// <summary>Number changes begun and not yet finished: at most a few, normally none.</summary>
+    [Id(6)] public Dictionary<string, PendingNumberChange> Pending { get; set; } = [];
+}
+
+[GenerateSerializer, Immutable, Alias("convocore.api-key-record")]
+internal sealed record ApiKeyRecord([property: Id(0)] string KeyId, [property: Id(1)] string SecretHash, [property: Id(2)] DateTimeOffset CreatedAt);
+
+internal enum NumberChangeKind
+{
+    Add,
+    Reassign,
+    Delete,
+}
+
+/// <summary>
+/// A number change written down before its first step, so that whoever activates the workspace next can tell
+/// how far it got. <see cref="Before"/> is the number's assignment when the change began (none for an add);
+/// <see cref="Intended"/> is what an add claims.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("convocore.pending-number-change")]
+internal sealed record PendingNumberChange(
+    [property: Id(0)] Guid OperationId,
+    [property: Id(1)] NumberChangeKind Kind,
+    [property: Id(2)] string PhoneNumber,
+    [property: Id(3)] NumberAssignment? Before,
+    [property: Id(4)] NumberAssignment? Intended);
