@@ -446,9 +446,13 @@ public sealed class AsteriskFixture : IAsyncLifetime
 
     private static string? FirstExisting(params string[] dirs) => dirs.FirstOrDefault(Directory.Exists);
 
-    /// <summary>The folder above the test binaries that holds <c>asterisk/extensions.conf</c> and a solution or .git.</summary>
+    /// <summary><c>CONVOCORE_REPO_ROOT</c>, else the folder above the test binaries that holds
+    /// <c>asterisk/extensions.conf</c> and a solution or .git.</summary>
     public static string? FindRepoRoot()
     {
+        var configured = Environment.GetEnvironmentVariable("CONVOCORE_REPO_ROOT");
+        if (!string.IsNullOrWhiteSpace(configured) && File.Exists(Path.Combine(configured, "asterisk", "extensions.conf")))
+            return Path.GetFullPath(configured);
         for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
         {
             if (File.Exists(Path.Combine(d.FullName, "asterisk", "extensions.conf")) &&

@@ -105,12 +105,16 @@ public sealed class AsteriskSmokeTests(AsteriskFixture asterisk, ITestOutputHelp
     [InlineData("unallocated", 404)]
     [InlineData("congestion", 503)]
     [InlineData("busy", 486)]
-    [InlineData("normal", 480)]
+    [InlineData("normal", 603)]
     [InlineData("no_answer", 480)]
-    [InlineData("rejected", 603)]
+    [InlineData("normal_unspecified", 480)]
+    [InlineData("rejected", 403)]
     [InlineData("failure", 500)]
     [InlineData("number_incomplete", 484)]
-    [InlineData("normal_unspecified", 480)]
+    [InlineData("timeout", 408)]
+    [InlineData("codec_mismatch", 488)]
+    [InlineData("interworking", 500)]
+    [InlineData("answered_elsewhere", 603)]
     public async Task Hang_up_reason_maps_to_SIP_final_response(string reason, int expectedStatus)
     {
         asterisk.SkipIfUnavailable();
@@ -118,6 +122,8 @@ public sealed class AsteriskSmokeTests(AsteriskFixture asterisk, ITestOutputHelp
         var sipp = asterisk.CreateSipp().CallAsync("+15550000404");
         var start = await ari.WaitForEventAsync("StasisStart", timeout: EventTimeout);
         var channelId = AriEventSocket.ChannelId(start)!;
+        // without a subscription the app hears nothing after StasisEnd (no ChannelDestroyed)
+        await PostOkAsync($"applications/{AsteriskFixture.AppName}/subscription?eventSource={Uri.EscapeDataString("channel:" + channelId)}");
         await HangUpAsync(channelId, reason);
         var result = await sipp;
         var call = Assert.Single(result.Calls);
@@ -201,21 +207,28 @@ public sealed class AsteriskSmokeTests(AsteriskFixture asterisk, ITestOutputHelp
         Assert.Empty(await asterisk.WaitForNoChannelsAsync(TimeSpan.FromSeconds(5)));
     }
 
+    /// <summary>Nobody answers: sipp stops at its own timeout (it sends no CANCEL); the helper never hangs.
+    /// The channel stays in Stasis until the app hangs it up - without a subscription StasisEnd is the last event.</summary>
     [SkippableFact]
-    public async Task Caller_hang_up_while_in_Stasis_is_reported()
+    public async Task Sipp_gives_up_at_its_timeout_when_nobody_answers()
     {
         asterisk.SkipIfUnavailable();
         await using var ari = await AriEventSocket.ConnectAsync(asterisk);
-        // the app never answers; sipp gives up (CANCEL is not in the scenario, so sipp's timeout ends the run)
+        var started = DateTime.UtcNow;
         var sipp = asterisk.CreateSipp().CallAsync(Number, timeout: TimeSpan.FromSeconds(3));
         var start = await ari.WaitForEventAsync("StasisStart", timeout: EventTimeout);
         var channelId = AriEventSocket.ChannelId(start)!;
         var result = await sipp;
         output.WriteLine(result.ToString());
-        Assert.Null(Assert.Single(result.Calls).FinalStatus);
-        Assert.True(result.Failed == 1 || result.TimedOut || result.ExitCode != 0);
+        Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(15));
+        var call = Assert.Single(result.Calls);
+        Assert.Null(call.FinalStatus);
+        Assert.False(call.Completed);
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains(channelId, await asterisk.GetChannelIdsAsync());
         await HangUpAsync(channelId, "normal");
-        await ari.WaitForEventAsync("ChannelDestroyed", channelId, EventTimeout);
+        await ari.WaitForEventAsync("StasisEnd", channelId, EventTimeout);
+        Assert.Empty(await asterisk.WaitForNoChannelsAsync(TimeSpan.FromSeconds(5)));
     }
 
     /// <summary>POST /channels/{id}/variables (bulk, Asterisk 20.20/22.10/23.4+) and REST over the WebSocket.</summary>
@@ -290,6 +303,21 @@ public sealed class AsteriskSmokeTests(AsteriskFixture asterisk, ITestOutputHelp
         var dialplan = asterisk.RunCli("dialplan show convocore-agent");
         Assert.Contains("_[a-zA-Z0-9].", dialplan);
         output.WriteLine(version + dialplan);
+    }
+
+    [SkippableFact]
+    public async Task Restart_brings_back_a_working_Asterisk()
+    {
+        asterisk.SkipIfUnavailable();
+        await asterisk.SetGlobalAsync("RESTART_MARK", "before");
+        await asterisk.RestartAsync();
+        Assert.Null(await asterisk.GetGlobalAsync("RESTART_MARK")); // a fresh process
+        Assert.Equal("2", await asterisk.GetGlobalAsync("AGENT_WAIT"));
+        await using var ari = await AriEventSocket.ConnectAsync(asterisk);
+        var sipp = asterisk.CreateSipp().CallAsync(Number);
+        var start = await ari.WaitForEventAsync("StasisStart", timeout: EventTimeout);
+        await HangUpAsync(AriEventSocket.ChannelId(start)!, "unallocated");
+        Assert.Equal(404, Assert.Single((await sipp).Calls).FinalStatus);
     }
 
     private async Task RouteAsync(string channelId, string agentId, string number, string parameters)

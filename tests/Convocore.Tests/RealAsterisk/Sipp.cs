@@ -146,9 +146,12 @@ public sealed class Sipp(string sippPath, string target = "127.0.0.1:5060")
     {
         var output = Path.Combine(AppContext.BaseDirectory, "RealAsterisk", "Scenarios", ScenarioFileName);
         if (File.Exists(output)) return output;
-        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
+        var roots = new List<string>();
+        if (AsteriskFixture.FindRepoRoot() is { } repo) roots.Add(repo);
+        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent) roots.Add(d.FullName);
+        foreach (var root in roots)
         {
-            var source = Path.Combine(d.FullName, "tests", "Convocore.Tests", "RealAsterisk", "Scenarios", ScenarioFileName);
+            var source = Path.Combine(root, "tests", "Convocore.Tests", "RealAsterisk", "Scenarios", ScenarioFileName);
             if (File.Exists(source)) return source;
         }
         return null;
