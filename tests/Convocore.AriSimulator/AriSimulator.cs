@@ -65,6 +65,13 @@ public sealed partial class AriSimulator : IAsyncDisposable
     public int GetEventConnectionCount(string application) =>
         _openSessions.Keys.Count(s => s.Applications.Contains(application, StringComparer.Ordinal));
 
+    /// <summary>Waits until the simulator has seen event connections for the application open or close.</summary>
+    public async Task WaitForEventConnectionCountAsync(string application, int count, CancellationToken cancellationToken = default)
+    {
+        while (GetEventConnectionCount(application) != count || (count > 0) != _activeSessionByApp.ContainsKey(application))
+            await Task.Delay(5, cancellationToken);
+    }
+
     /// <summary>Breaks every events WebSocket without a close handshake, as a network failure would.</summary>
     public void DropEventConnections()
     {
@@ -204,17 +211,19 @@ public sealed partial class AriSimulator : IAsyncDisposable
             return;
         }
 
-        var subProtocol = context.WebSockets.WebSocketRequestedProtocols.Contains("ari") ? "ari" : null;
-        using var socket = await context.WebSockets.AcceptWebSocketAsync(subProtocol);
-        var session = new EventSession(socket, applications);
+        var session = new EventSession(applications);
         _openSessions[session] = 0;
         foreach (var application in applications) Register(application, session);
-
-        using var stopping = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, _running!.Token);
-        var sendLoop = session.SendLoopAsync(stopping.Token);
         try
         {
+            var subProtocol = context.WebSockets.WebSocketRequestedProtocols.Contains("ari") ? "ari" : null;
+            using var socket = await context.WebSockets.AcceptWebSocketAsync(subProtocol);
+            session.Attach(socket);
+            using var stopping = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, _running!.Token);
+            var sendLoop = session.SendLoopAsync(stopping.Token);
             await ReceiveLoopAsync(session, stopping.Token);
+            session.Complete();
+            await sendLoop;
         }
         finally
         {
@@ -222,7 +231,6 @@ public sealed partial class AriSimulator : IAsyncDisposable
             foreach (var application in applications)
                 _activeSessionByApp.TryRemove(new KeyValuePair<string, EventSession>(application, session));
             session.Complete();
-            await sendLoop;
         }
     }
 

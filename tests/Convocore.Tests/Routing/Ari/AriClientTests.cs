@@ -51,6 +51,10 @@ public class AriClientTests
     public async Task Connect_OpensExactlyOneEventConnectionForTheApplication()
     {
         await using var ari = await AriHarness.StartAsync();
+        await ari.Simulator.WaitForEventConnectionCountAsync("convocore", 1).WaitAsync(AriHarness.Patience);
+        await using var other = new AriClient(AriHarness.Settings(ari.Simulator) with { Application = "other-app" });
+        await other.ConnectAsync();
+        await ari.Simulator.WaitForEventConnectionCountAsync("other-app", 1).WaitAsync(AriHarness.Patience);
 
         Assert.Equal(1, ari.Simulator.GetEventConnectionCount("convocore"));
     }
@@ -201,7 +205,7 @@ public class AriClientTests
         Assert.Equal(404, error.StatusCode);
         Assert.True(error.IsNotFound);
         Assert.Equal("Channel not found", error.ServerMessage);
-        Assert.Equal(CallOutcomeKind.CallerHungUp, (await call.Outcome).Kind);
+        Assert.Equal(CallOutcomeKind.CallerHungUp, (await call.Outcome.WaitAsync(AriHarness.Patience)).Kind);
     }
 
     [Theory]
@@ -248,11 +252,11 @@ public class AriClientTests
         await ari.Simulator.StartAsync();
         await using var reconnected = new AriClient(AriHarness.Settings(ari.Simulator));
         await reconnected.ConnectAsync();
+        await ari.Simulator.WaitForEventConnectionCountAsync("convocore", 1).WaitAsync(AriHarness.Patience);
 
         Assert.NotEqual("disposed", disconnect.Reason);
         Assert.Equal(url, ari.Simulator.BaseUrl);
         Assert.Equal(1, ari.Simulator.GetEventConnectionCount("convocore"));
-        Assert.False(ari.Client.Events.TryRead(out _) && !ari.Client.Events.Completion.IsCompleted);
         await ari.Client.Events.Completion.WaitAsync(AriHarness.Patience);
     }
 
@@ -267,7 +271,7 @@ public class AriClientTests
         ari.Simulator.DropEventConnections();
 
         await Assert.ThrowsAsync<AriDisconnectedException>(() => pending.WaitAsync(AriHarness.Patience));
-        Assert.Equal("connection lost", (await ari.Client.Disconnected).Reason);
+        Assert.Equal("connection lost", (await ari.Client.Disconnected.WaitAsync(AriHarness.Patience)).Reason);
         await Assert.ThrowsAsync<AriDisconnectedException>(() => ari.Client.HangupAsync(call.ChannelId));
     }
 
@@ -296,10 +300,12 @@ public class AriClientTests
         var client = new AriClient(AriHarness.Settings(simulator));
         await client.ConnectAsync();
 
+        await simulator.WaitForEventConnectionCountAsync("convocore", 1).WaitAsync(AriHarness.Patience);
+
         await client.DisposeAsync();
+        await simulator.WaitForEventConnectionCountAsync("convocore", 0).WaitAsync(AriHarness.Patience);
         var call = simulator.PlaceCall("+15552000000", "+15551234567");
 
-        Assert.Equal(CallOutcomeKind.NotDelivered, (await call.Outcome).Kind);
-        Assert.Equal(0, simulator.GetEventConnectionCount("convocore"));
+        Assert.Equal(CallOutcomeKind.NotDelivered, (await call.Outcome.WaitAsync(AriHarness.Patience)).Kind);
     }
 }

@@ -15,18 +15,16 @@ public class AriEventParserTests
         ["RESTResponse"] = typeof(RestResponse),
     };
 
-    public static TheoryData<string> CapturedEventFiles()
-    {
-        var files = new TheoryData<string>();
-        foreach (var file in Directory.EnumerateFiles(SharedAriFiles.EventsDirectory, "*.json", SearchOption.AllDirectories).Order())
-            files.Add(Path.GetRelativePath(SharedAriFiles.EventsDirectory, file));
-        return files;
-    }
+    private static string[] CapturedEventPaths() =>
+        Directory.EnumerateFiles(SharedAriFiles.EventsDirectory, "*.json", SearchOption.AllDirectories)
+            .Select(file => Path.GetRelativePath(SharedAriFiles.EventsDirectory, file)).Order().ToArray();
+
+    public static TheoryData<string> CapturedEventFiles() => new(CapturedEventPaths());
 
     [Fact]
     public void CapturedEventFiles_AreFound()
     {
-        var files = CapturedEventFiles().Select(row => (string)row[0]).ToArray();
+        var files = CapturedEventPaths();
 
         Assert.Contains("StasisStart.json", files);
         Assert.Contains(Path.Combine("pjsip", "StasisStart.json"), files);
