@@ -1,4 +1,6 @@
 using Convocore.Silo.Numbers;
+using Convocore.Silo.Workspaces;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Convocore.Silo;
 
@@ -9,6 +11,7 @@ internal static class SiloServices
     {
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<NumberIndex>();
+        services.TryAddSingleton<NumberChangeProbe>();
         services.AddHostedService<PendingChangeSweeper>();
         return services;
     }

@@ -1,4 +1,9 @@
 using Convocore.Web;
+using Convocore.Web.Agents;
+using Convocore.Web.Api;
+using Convocore.Web.Numbers;
+using Convocore.Web.Trunks;
+using Convocore.Web.Workspaces;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -7,7 +12,17 @@ builder.AddOrleansConfigurationDefaults(silo: false);
 builder.AddKeyedRedisClient("redis");
 builder.UseOrleansClient();
 builder.Services.AddHealthChecks().AddCheck<ClusterHealthCheck>("cluster");
+builder.Services.AddConvocoreApi();
 
 var app = builder.Build();
+app.UseExceptionHandler();
+app.UseStatusCodePages();
+app.UseAuthentication();
+app.UseAuthorization();
 app.MapDefaultEndpoints();
+app.MapOpenApi();
+app.MapWorkspaceEndpoints();
+app.MapAgentEndpoints();
+app.MapTrunkEndpoints();
+app.MapNumberEndpoints();
 app.Run();

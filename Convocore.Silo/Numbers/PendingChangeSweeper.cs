@@ -7,9 +7,9 @@ namespace Convocore.Silo.Numbers;
 /// at start and then periodically, every workspace that wrote down a change and did not clear it is asked
 /// to reconcile.
 /// </summary>
-internal sealed class PendingChangeSweeper(NumberIndex index, IGrainFactory grains, ILogger<PendingChangeSweeper> logger) : BackgroundService
+internal sealed class PendingChangeSweeper(NumberIndex index, IGrainFactory grains, IConfiguration configuration, ILogger<PendingChangeSweeper> logger) : BackgroundService
 {
-    private static readonly TimeSpan Interval = TimeSpan.FromSeconds(10);
+    private TimeSpan Interval => TimeSpan.FromSeconds(configuration.GetValue("Convocore:Numbers:ReconcileIntervalSeconds", 10.0));
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

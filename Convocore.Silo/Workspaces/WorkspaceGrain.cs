@@ -21,6 +21,7 @@ namespace Convocore.Silo.Workspaces;
 internal sealed class WorkspaceGrain(
     [PersistentState("workspace")] IPersistentState<WorkspaceState> state,
     NumberIndex index,
+    NumberChangeProbe probe,
     TimeProvider clock,
     ILogger<WorkspaceGrain> logger) : Grain, IWorkspaceGrain
 {
@@ -179,6 +180,7 @@ internal sealed class WorkspaceGrain(
                 await Finish(change);
                 return Failure.Conflict(NumberRules.AlreadyExists);
             }
+            await probe.Committed(change.Kind, phoneNumber);
             await index.Move(phoneNumber, null, Entry(assignment));
             numberCount++;
             await Finish(change);
@@ -207,6 +209,7 @@ internal sealed class WorkspaceGrain(
         {
             updated = await Number(command.PhoneNumber).Reassign(Id, command.TrunkId, command.AgentId,
                 command.AdditionalParamsJson, replaceParams: command.AdditionalParamsJson is not null, change.OperationId);
+            await probe.Committed(change.Kind, command.PhoneNumber);
             await index.Move(command.PhoneNumber, Entry(current), updated is null ? null : Entry(updated));
             await Finish(change);
         }
@@ -229,6 +232,7 @@ internal sealed class WorkspaceGrain(
         try
         {
             await Number(phoneNumber).Release(Id, trunkId, change.OperationId);
+            await probe.Committed(change.Kind, phoneNumber);
             await index.Move(phoneNumber, Entry(current), null);
             numberCount--;
             await Finish(change);

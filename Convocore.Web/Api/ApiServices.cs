@@ -1,0 +1,19 @@
+using Microsoft.AspNetCore.Authentication;
+
+namespace Convocore.Web.Api;
+
+internal static class ApiServices
+{
+    public static IServiceCollection AddConvocoreApi(this IServiceCollection services)
+    {
+        services.AddProblemDetails();
+        services.AddOpenApi();
+        services.ConfigureHttpJsonOptions(options => options.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter()));
+        services.AddAuthentication(ApiKeyAuthenticationHandler.Scheme)
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.Scheme, null);
+        services.AddAuthorizationBuilder()
+            .AddPolicy(Principals.WorkspacePolicy, p => p.RequireClaim(ApiKeyAuthenticationHandler.WorkspaceClaim))
+            .AddPolicy(Principals.OperatorPolicy, p => p.RequireRole(ApiKeyAuthenticationHandler.OperatorRole));
+        return services;
+    }
+}

@@ -1,0 +1,65 @@
+using System.Security.Claims;
+using System.Text.Json;
+using Convocore.Contracts.Common;
+using Convocore.Contracts.Numbers;
+using Convocore.Contracts.Trunks;
+using Convocore.Web.Api;
+using Convocore.Web.Trunks;
+
+namespace Convocore.Web.Numbers;
+
+internal sealed record AddNumberRequest(string? PhoneNumber, string? AgentId, string? Region, JsonElement? AdditionalParams);
+internal sealed record ReassignNumberRequest(string? AgentId, JsonElement? AdditionalParams);
+internal sealed record NumberResponse(string PhoneNumber, string TrunkId, string AgentId, string? AgentTitle, Region Region,
+    JsonElement? AdditionalParams, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+internal sealed record NumberPageResponse(IEnumerable<NumberResponse> Items, string? NextCursor);
+
+internal static class NumberEndpoints
+{
+    private const int DefaultPageSize = 100;
+    private const int MaxPageSize = 1000;
+
+    public static void MapNumberEndpoints(this IEndpointRouteBuilder app)
+    {
+        var numbers = app.MapGroup("/api/trunks/{trunkId}/numbers").RequireAuthorization(Principals.WorkspacePolicy).WithTags("Phone numbers");
+
+        numbers.MapGet("/", async (string trunkId, string? cursor, int? limit, ClaimsPrincipal user, IClusterClient cluster) =>
+        {
+            var size = Math.Clamp(limit ?? DefaultPageSize, 1, MaxPageSize);
+            var page = await cluster.GetGrain<ITrunkGrain>(Ids.Scoped(user.WorkspaceId(), trunkId)).ListNumbers(cursor, size);
+            return page is null
+                ? Problems.NotFound(NumberRules.TrunkNotFound)
+                : Results.Ok(new NumberPageResponse(page.Items.Select(ToResponse), page.NextCursor));
+        }).WithSummary("The trunk's numbers in E.164 order, a page at a time: pass nextCursor back as cursor");
+
+        numbers.MapPost("/", async (string trunkId, AddNumberRequest request, ClaimsPrincipal user, IClusterClient cluster) =>
+        {
+            Region? region = null;
+            if (request.Region is not null)
+            {
+                if (!Regions.TryParse(request.Region, out var parsed)) return Problems.Invalid(TrunkEndpoints.InvalidRegion);
+                region = parsed;
+            }
+            var command = new AddNumber(trunkId, request.PhoneNumber, request.AgentId, region, ParamsJson(request.AdditionalParams));
+            var outcome = await cluster.Workspace(user).AddNumber(command);
+            return outcome.ToResult(number => Results.Created($"/api/trunks/{trunkId}/numbers/{Uri.EscapeDataString(number.PhoneNumber)}", ToResponse(number)));
+        }).WithSummary("Add a phone number (E.164) to a trunk and assign the agent that answers it");
+
+        numbers.MapPut("/{phoneNumber}", async (string trunkId, string phoneNumber, ReassignNumberRequest request, ClaimsPrincipal user, IClusterClient cluster) =>
+        {
+            var command = new ReassignNumber(trunkId, phoneNumber, request.AgentId, ParamsJson(request.AdditionalParams));
+            return (await cluster.Workspace(user).ReassignNumber(command)).ToResult(number => Results.Ok(ToResponse(number)));
+        }).WithSummary("Reassign a number to another agent in place; the next call goes to the new agent");
+
+        numbers.MapDelete("/{phoneNumber}", async (string trunkId, string phoneNumber, ClaimsPrincipal user, IClusterClient cluster) =>
+            (await cluster.Workspace(user).DeleteNumber(trunkId, phoneNumber)).ToResult(_ => Results.NoContent()))
+            .WithSummary("Delete a number; the next call to it is rejected as unallocated");
+    }
+
+    /// <summary>Raw JSON text of additionalParams, kept as the user sent it; null or absent means none.</summary>
+    private static string? ParamsJson(JsonElement? element) =>
+        element is { ValueKind: not JsonValueKind.Null and not JsonValueKind.Undefined } e ? e.GetRawText() : null;
+
+    private static NumberResponse ToResponse(NumberInfo n) => new(n.PhoneNumber, n.TrunkId, n.AgentId, n.AgentTitle, n.Region,
+        n.AdditionalParamsJson is null ? null : JsonDocument.Parse(n.AdditionalParamsJson).RootElement.Clone(), n.CreatedAt, n.UpdatedAt);
+}

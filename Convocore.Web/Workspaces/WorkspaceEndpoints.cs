@@ -1,0 +1,59 @@
+using System.Security.Claims;
+using Convocore.Contracts.Workspaces;
+using Convocore.Web.Api;
+
+namespace Convocore.Web.Workspaces;
+
+internal sealed record CreateWorkspaceRequest(string? Name, string? Plan);
+internal sealed record ChangePlanRequest(string? Plan);
+internal sealed record CreatedWorkspaceResponse(string Id, string Name, Plan Plan, string ApiKey, string ApiKeyId);
+internal sealed record WorkspaceResponse(string Id, string Name, Plan Plan, int? NumberLimit, int NumberCount);
+internal sealed record ApiKeyResponse(string KeyId, string ApiKey, DateTimeOffset CreatedAt);
+
+internal static class WorkspaceEndpoints
+{
+    private const string InvalidPlan = "Plan must be Free, Pro or Enterprise";
+
+    public static void MapWorkspaceEndpoints(this IEndpointRouteBuilder app)
+    {
+        var admin = app.MapGroup("/api/admin/workspaces").RequireAuthorization(Principals.OperatorPolicy).WithTags("Operator");
+
+        admin.MapPost("/", async (CreateWorkspaceRequest request, IClusterClient cluster) =>
+        {
+            if (!Plans.TryParse(request.Plan, out var plan)) return Problems.Invalid(InvalidPlan);
+            var id = Contracts.Common.Ids.New();
+            var outcome = await cluster.GetGrain<IWorkspaceGrain>(id).Create(request.Name ?? "", plan);
+            return outcome.ToResult(created => Results.Created($"/api/admin/workspaces/{id}",
+                new CreatedWorkspaceResponse(id, created.Workspace.Name, created.Workspace.Plan, created.ApiKey.ApiKey, created.ApiKey.KeyId)));
+        }).WithSummary("Create a workspace; the response holds its first API key, shown only once");
+
+        admin.MapGet("/{id}", async (string id, IClusterClient cluster) =>
+            await cluster.GetGrain<IWorkspaceGrain>(id).Get() is { } summary
+                ? Results.Ok(ToResponse(summary))
+                : Problems.NotFound("Workspace not found"));
+
+        admin.MapPut("/{id}/plan", async (string id, ChangePlanRequest request, IClusterClient cluster) =>
+        {
+            if (!Plans.TryParse(request.Plan, out var plan)) return Problems.Invalid(InvalidPlan);
+            var outcome = await cluster.GetGrain<IWorkspaceGrain>(id).ChangePlan(plan);
+            return outcome.ToResult(summary => Results.Ok(ToResponse(summary)));
+        }).WithSummary("Change a workspace's plan; takes effect at once, existing numbers are kept");
+
+        admin.MapPost("/{id}/api-keys", async (string id, IClusterClient cluster) =>
+            (await cluster.GetGrain<IWorkspaceGrain>(id).IssueApiKey()).ToResult(key =>
+                Results.Created($"/api/admin/workspaces/{id}/api-keys/{key.KeyId}", new ApiKeyResponse(key.KeyId, key.ApiKey, key.CreatedAt))))
+            .WithSummary("Issue another API key for a workspace");
+
+        admin.MapDelete("/{id}/api-keys/{keyId}", async (string id, string keyId, IClusterClient cluster) =>
+            (await cluster.GetGrain<IWorkspaceGrain>(id).RevokeApiKey(keyId)).ToResult(_ => Results.NoContent()))
+            .WithSummary("Revoke an API key; requests with it fail from now on");
+
+        app.MapGet("/api/workspace", async (ClaimsPrincipal user, IClusterClient cluster) =>
+                await cluster.Workspace(user).Get() is { } summary ? Results.Ok(ToResponse(summary)) : Problems.NotFound("Workspace not found"))
+            .RequireAuthorization(Principals.WorkspacePolicy)
+            .WithTags("Workspace")
+            .WithSummary("The caller's workspace: plan, number limit (null when unlimited) and number count");
+    }
+
+    private static WorkspaceResponse ToResponse(WorkspaceSummary s) => new(s.Id, s.Name, s.Plan, s.NumberLimit, s.NumberCount);
+}

@@ -1,0 +1,77 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Convocore.Tests.Infrastructure;
+
+/// <summary>The REST API as a workspace or the operator sees it, over real HTTP.</summary>
+public sealed class ApiClient(Uri baseAddress, string bearer)
+{
+    private static readonly HttpClient Shared = new();
+
+    public async Task<ApiResponse> Send(HttpMethod method, string path, object? body = null)
+    {
+        using var request = new HttpRequestMessage(method, new Uri(baseAddress, path));
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
+        if (body is string raw) request.Content = new StringContent(raw, System.Text.Encoding.UTF8, "application/json");
+        else if (body is not null) request.Content = JsonContent.Create(body);
+        using var response = await Shared.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        return new ApiResponse(response.StatusCode, response.Content.Headers.ContentType?.MediaType, text.Length == 0 ? null : JsonNode.Parse(text));
+    }
+
+    public Task<ApiResponse> Get(string path) => Send(HttpMethod.Get, path);
+    public Task<ApiResponse> Post(string path, object? body = null) => Send(HttpMethod.Post, path, body ?? new { });
+    public Task<ApiResponse> Put(string path, object body) => Send(HttpMethod.Put, path, body);
+    public Task<ApiResponse> Delete(string path) => Send(HttpMethod.Delete, path);
+
+    /// <summary>Creates a workspace through the operator API and returns a client holding its API key.</summary>
+    public static async Task<Workspace> CreateWorkspace(Uri baseAddress, string plan = "Free", string name = "Test workspace")
+    {
+        var created = await new ApiClient(baseAddress, ConvocoreSystem.OperatorKey).Post("/api/admin/workspaces", new { name, plan });
+        Assert.Equal(HttpStatusCode.Created, created.Status);
+        return new Workspace(created.Body!["id"]!.GetValue<string>(), new ApiClient(baseAddress, created.Body!["apiKey"]!.GetValue<string>()));
+    }
+}
+
+public sealed record Workspace(string Id, ApiClient Api)
+{
+    public async Task<string> CreateAgent(string title = "Receptionist", bool voiceEnabled = true)
+    {
+        var response = await Api.Post("/api/agents", new
+        {
+            title,
+            voiceEnabled,
+            voice = new { provider = "elevenlabs", voiceId = "rachel", language = "en-US" },
+        });
+        Assert.Equal(HttpStatusCode.Created, response.Status);
+        return response.Body!["id"]!.GetValue<string>();
+    }
+
+    public async Task<string> CreateTrunk(string name = "Twilio", string region = "NA")
+    {
+        var response = await Api.Post("/api/trunks", new { name, region });
+        Assert.Equal(HttpStatusCode.Created, response.Status);
+        return response.Body!["id"]!.GetValue<string>();
+    }
+
+    public Task<ApiResponse> AddNumber(string trunkId, string? phoneNumber, string? agentId, object? additionalParams = null) =>
+        Api.Post($"/api/trunks/{trunkId}/numbers", new { phoneNumber, agentId, additionalParams });
+}
+
+public sealed record ApiResponse(HttpStatusCode Status, string? ContentType, JsonNode? Body)
+{
+    public string? Detail => Body?["detail"]?.GetValue<string>();
+
+    /// <summary>Asserts an RFC 9457 problem with exactly this status and detail.</summary>
+    public void AssertProblem(HttpStatusCode status, string detail)
+    {
+        Assert.Equal(status, Status);
+        Assert.Equal("application/problem+json", ContentType);
+        Assert.Equal(detail, Detail);
+    }
+
+    public override string ToString() => $"{(int)Status} {Body?.ToJsonString(new JsonSerializerOptions { WriteIndented = false })}";
+}

@@ -1,0 +1,165 @@
+using Convocore.Silo;
+using Convocore.Silo.Workspaces;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Orleans.TestingHost;
+using StackExchange.Redis;
+
+namespace Convocore.Tests.Infrastructure;
+
+/// <summary>
+/// The system under test, built from real parts: a redis-server, a cluster of silos (Orleans TestingHost over
+/// TCP, with Redis clustering and Redis grain storage as in production) and the web app on Kestrel, which
+/// joins the cluster as an Orleans client through Redis like the deployed one.
+/// </summary>
+public class ConvocoreSystem : IAsyncLifetime
+{
+    public const string OperatorKey = "test-operator-key";
+    private const string RedisKey = "ConnectionStrings:redis";
+
+    private WebApplicationFactory<Convocore.Web.ClusterHealthCheck>? web;
+
+    protected virtual short InitialSilos => 2;
+
+    public RedisServer Redis { get; private set; } = null!;
+    public TestCluster Cluster { get; private set; } = null!;
+    public IClusterClient Client => Cluster.Client;
+    public HttpClient Http { get; private set; } = null!;
+    public Uri WebAddress { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        Redis = await RedisServer.StartAsync();
+        await StartClusterAsync();
+        StartWeb();
+    }
+
+    /// <summary>Stops every silo and starts a fresh cluster against the same Redis: nothing survives but what was stored.</summary>
+    public async Task RestartClusterAsync()
+    {
+        await StopWebAsync();
+        await Cluster.StopAllSilosAsync();
+        await Cluster.DisposeAsync();
+        await StartClusterAsync();
+        StartWeb();
+    }
+
+    /// <summary>Kills every silo without a graceful stop (a crash), then starts a fresh cluster on the same Redis.</summary>
+    public async Task CrashAndRestartClusterAsync()
+    {
+        await StopWebAsync();
+        foreach (var silo in Cluster.Silos.ToArray())
+        {
+            await Cluster.KillSiloAsync(silo);
+        }
+        await Cluster.DisposeAsync();
+        await StartClusterAsync();
+        StartWeb();
+    }
+
+    /// <summary>The probe of every running silo, to stop number changes at their commit point.</summary>
+    internal IEnumerable<TestProbe> Probes =>
+        Cluster.Silos.OfType<InProcessSiloHandle>().Select(s => (TestProbe)s.SiloHost.Services.GetRequiredService<NumberChangeProbe>());
+
+    public async Task StopWebAsync()
+    {
+        Http?.Dispose();
+        if (web is not null) await web.DisposeAsync();
+        web = null;
+    }
+
+    private async Task StartClusterAsync()
+    {
+        var builder = new TestClusterBuilder(InitialSilos);
+        builder.Options.UseTestClusterMembership = false;
+        builder.Options.ConnectionTransport = ConnectionTransportType.TcpSocket;
+        builder.Options.ServiceId = "convocore-tests";
+        builder.ConfigureHostConfiguration(config => config.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            [RedisKey] = Redis.ConnectionString,
+            ["Convocore:Numbers:ReconcileIntervalSeconds"] = "0.5",
+        }));
+        builder.AddSiloBuilderConfigurator<SiloConfigurator>();
+        builder.AddClientBuilderConfigurator<ClientConfigurator>();
+        Cluster = builder.Build();
+        await Cluster.DeployAsync();
+    }
+
+    private void StartWeb()
+    {
+        var cluster = Cluster.Options;
+        web = new WebApplicationFactory<Convocore.Web.ClusterHealthCheck>().WithWebHostBuilder(host =>
+        {
+            host.UseSetting(RedisKey, Redis.ConnectionString);
+            host.UseSetting("Orleans:ClusterId", cluster.ClusterId);
+            host.UseSetting("Orleans:ServiceId", cluster.ServiceId);
+            host.UseSetting("Convocore:OperatorKey", OperatorKey);
+            host.UseEnvironment("Testing");
+        });
+        web.UseKestrel(0);
+        web.StartServer();
+        Http = web.CreateClient();
+        WebAddress = Http.BaseAddress!;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await StopWebAsync();
+        if (Cluster is not null)
+        {
+            await Cluster.StopAllSilosAsync();
+            await Cluster.DisposeAsync();
+        }
+        if (Redis is not null) await Redis.DisposeAsync();
+    }
+
+    private sealed class SiloConfigurator : IHostConfigurator, ISiloConfigurator
+    {
+        public void Configure(IHostBuilder hostBuilder) => hostBuilder.ConfigureServices((context, services) =>
+        {
+            var redis = context.Configuration[RedisKey]!;
+            services.AddKeyedSingleton<IConnectionMultiplexer>("redis", (_, _) => ConnectionMultiplexer.Connect(redis));
+            services.AddSingleton<NumberChangeProbe, TestProbe>();
+            services.AddConvocoreSilo();
+        });
+
+        public void Configure(ISiloBuilder silo)
+        {
+            var redis = silo.Configuration[RedisKey]!;
+            silo.UseRedisClustering(redis);
+            silo.AddRedisGrainStorageAsDefault(options => options.ConfigurationOptions = ConfigurationOptions.Parse(redis));
+            silo.UseRedisReminderService(options => options.ConfigurationOptions = ConfigurationOptions.Parse(redis));
+        }
+    }
+
+    private sealed class ClientConfigurator : IClientBuilderConfigurator
+    {
+        public void Configure(IConfiguration configuration, IClientBuilder client) => client.UseRedisClustering(configuration[RedisKey]!);
+    }
+}
+
+/// <summary>Lets a test hold a number change at its commit point, as if the silo died there.</summary>
+internal sealed class TestProbe : NumberChangeProbe
+{
+    private readonly TaskCompletionSource reached = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public string? HoldNumber { get; set; }
+
+    public Task Reached => reached.Task;
+
+    public override Task Committed(NumberChangeKind kind, string phoneNumber)
+    {
+        if (phoneNumber != HoldNumber) return Task.CompletedTask;
+        reached.TrySetResult();
+        return new TaskCompletionSource().Task;
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class SystemCollection : ICollectionFixture<ConvocoreSystem>
+{
+    public const string Name = "system";
+}
