@@ -33,8 +33,17 @@ public class ConvocoreSystem : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Redis = await RedisServer.StartAsync();
-        await StartClusterAsync();
-        StartWeb();
+        try
+        {
+            await StartClusterAsync();
+            StartWeb();
+        }
+        catch
+        {
+            // xunit does not dispose a fixture whose initialization failed.
+            await DisposeAsync();
+            throw;
+        }
     }
 
     /// <summary>Stops every silo and starts a fresh cluster against the same Redis: nothing survives but what was stored.</summary>

@@ -53,6 +53,9 @@ public sealed class RedisServer : IAsyncDisposable
         {
             throw new InvalidOperationException("redis-server is not installed: run ./test.sh, or apt-get install redis-server", ex);
         }
+        // A test run that ends without disposing its fixtures must not leave servers behind.
+        var started = process;
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => { try { if (!started.HasExited) started.Kill(); } catch (InvalidOperationException) { } };
         process.OutputDataReceived += (_, _) => { };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
