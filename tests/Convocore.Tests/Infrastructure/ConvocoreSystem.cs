@@ -107,8 +107,9 @@ public class ConvocoreSystem : IAsyncLifetime
             host.UseSetting("Orleans:ServiceId", cluster.ServiceId);
             host.UseSetting("Convocore:OperatorKey", OperatorKey);
             host.UseEnvironment("Testing");
+            host.UseSetting(WebHostDefaults.ServerUrlsKey, "http://127.0.0.1:0");
         });
-        web.UseKestrel(0);
+        web.UseKestrel();
         web.StartServer();
         Http = web.CreateClient();
         WebAddress = Http.BaseAddress!;

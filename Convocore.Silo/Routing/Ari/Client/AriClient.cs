@@ -224,7 +224,8 @@ internal sealed class AriClient : IAsyncDisposable
                     {
                         await _socket.SendAsync(buffer.WrittenMemory, WebSocketMessageType.Text, true, _shutdown.Token);
                     }
-                    catch (Exception e) when (e is WebSocketException or ObjectDisposedException)
+                    // An aborted WebSocket reports itself as a cancelled send.
+                    catch (Exception e) when (e is WebSocketException or ObjectDisposedException or IOException or OperationCanceledException)
                     {
                         pending.TrySetException(new AriDisconnectedException("Sending on the ARI events WebSocket failed.", e));
                     }
