@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using System.Text.Json;
+using Convocore.Contracts.Agents;
 using Convocore.Contracts.Common;
 using Convocore.Contracts.Numbers;
 using Convocore.Contracts.Trunks;
@@ -44,6 +45,18 @@ internal static class NumberEndpoints
             var outcome = await cluster.Workspace(user).AddNumber(command);
             return outcome.ToResult(number => Results.Created($"/api/trunks/{trunkId}/numbers/{Uri.EscapeDataString(number.PhoneNumber)}", ToResponse(number)));
         }).WithSummary("Add a phone number (E.164) to a trunk and assign the agent that answers it");
+
+        numbers.MapGet("/{phoneNumber}", async (string trunkId, string phoneNumber, ClaimsPrincipal user, IClusterClient cluster) =>
+        {
+            var workspaceId = user.WorkspaceId();
+            if (await cluster.GetGrain<ITrunkGrain>(Ids.Scoped(workspaceId, trunkId)).Get() is null) return Problems.NotFound(NumberRules.TrunkNotFound);
+            if (!E164.IsValid(phoneNumber)
+                || await cluster.GetGrain<IPhoneNumberGrain>(phoneNumber).GetAssignment() is not { } a
+                || a.WorkspaceId != workspaceId || a.TrunkId != trunkId)
+                return Problems.NotFound(NumberRules.NumberNotFound);
+            var agent = await cluster.GetGrain<IAgentGrain>(Ids.Scoped(workspaceId, a.AgentId)).Get();
+            return Results.Ok(ToResponse(new NumberInfo(phoneNumber, trunkId, a.AgentId, agent?.Title, a.Region, a.AdditionalParamsJson, a.CreatedAt, a.UpdatedAt)));
+        }).WithSummary("One number of the trunk: the agent that answers it, its region and additionalParams");
 
         numbers.MapPut("/{phoneNumber}", async (string trunkId, string phoneNumber, ReassignNumberRequest request, ClaimsPrincipal user, IClusterClient cluster) =>
         {
