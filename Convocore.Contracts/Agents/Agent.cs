@@ -15,7 +15,10 @@ public sealed record VoiceConfiguration(
 public sealed record AgentDraft(
     [property: Id(0)] string? Title,
     [property: Id(1)] bool VoiceEnabled,
-    [property: Id(2)] VoiceConfiguration? Voice);
+    [property: Id(2)] VoiceConfiguration? Voice)
+{
+    public AgentDraft Normalized() => this with { Title = Title?.Trim() };
+}
 
 [GenerateSerializer, Immutable, Alias("convocore.agent")]
 public sealed record AgentInfo(

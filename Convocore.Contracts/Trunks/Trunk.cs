@@ -25,7 +25,10 @@ public sealed record TrunkDraft(
     [property: Id(0)] string? Name,
     [property: Id(1)] Region Region,
     [property: Id(2)] bool Active,
-    [property: Id(3)] string? DefaultCountry);
+    [property: Id(3)] string? DefaultCountry)
+{
+    public TrunkDraft Normalized() => this with { Name = Name?.Trim() };
+}
 
 [GenerateSerializer, Immutable, Alias("convocore.trunk")]
 public sealed record TrunkInfo(

@@ -3,39 +3,27 @@ using Convocore.Contracts.Common;
 using Convocore.Contracts.Numbers;
 using Convocore.Contracts.Trunks;
 using Convocore.Silo.Numbers;
+using Convocore.Silo.Workspaces;
 
 namespace Convocore.Silo.Trunks;
 
-[GenerateSerializer, Alias("convocore.trunk-state")]
-internal sealed class TrunkState
-{
-    [Id(0)] public TrunkDraft? Trunk { get; set; }
-}
-
-/// <summary>Writes that only the trunk's workspace makes, one at a time.</summary>
 [Alias("convocore.trunk-writer")]
-internal interface ITrunkWriter : ITrunkGrain
-{
-    Task Save(TrunkDraft draft);
-    Task Remove();
-}
+internal interface ITrunkWriter : ITrunkGrain, IWorkspaceRecordWriter<TrunkDraft>;
 
 internal sealed class TrunkGrain(
-    [PersistentState("trunk")] IPersistentState<TrunkState> state,
-    NumberIndex index) : Grain, ITrunkWriter
+    [PersistentState("trunk")] IPersistentState<WorkspaceRecordState<TrunkDraft>> state,
+    NumberIndex index) : WorkspaceRecordGrain<TrunkDraft>(state), ITrunkWriter
 {
-    private (string WorkspaceId, string Id) Key => Ids.Unscope(this.GetPrimaryKeyString());
-
     public async Task<TrunkInfo?> Get()
     {
-        if (state.State.Trunk is not { } trunk) return null;
+        if (Record is not { } trunk) return null;
         var (workspaceId, trunkId) = Key;
         return new TrunkInfo(trunkId, trunk.Name!, trunk.Region, trunk.Active, trunk.DefaultCountry, await index.CountInTrunk(workspaceId, trunkId));
     }
 
     public async Task<NumberPage?> ListNumbers(string? cursor, int limit)
     {
-        if (state.State.Trunk is null) return null;
+        if (Record is null) return null;
         var (workspaceId, trunkId) = Key;
         var numbers = await index.PageTrunk(workspaceId, trunkId, cursor, limit + 1);
         var page = numbers.Take(limit).ToArray();
@@ -54,17 +42,5 @@ internal sealed class TrunkGrain(
             items.Add(new NumberInfo(page[i], trunkId, a.AgentId, agentTitles.GetValueOrDefault(a.AgentId), a.Region, a.AdditionalParamsJson, a.CreatedAt, a.UpdatedAt));
         }
         return new NumberPage(items, numbers.Count > limit ? page[^1] : null);
-    }
-
-    public async Task Save(TrunkDraft draft)
-    {
-        state.State.Trunk = draft with { Name = draft.Name!.Trim() };
-        await state.WriteStateAsync();
-    }
-
-    public async Task Remove()
-    {
-        await state.ClearStateAsync();
-        state.State.Trunk = null;
     }
 }

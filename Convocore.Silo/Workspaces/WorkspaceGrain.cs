@@ -92,7 +92,7 @@ internal sealed class WorkspaceGrain(
         if (!Exists) return WorkspaceNotFound;
         if (AgentRules.Validate(draft) is { } failure) return failure;
         var agentId = Contracts.Common.Ids.New();
-        await Agent(agentId).Save(draft);
+        await Agent(agentId).Save(draft.Normalized());
         state.State.AgentIds.Add(agentId);
         await state.WriteStateAsync();
         return (await Agent(agentId).Get())!;
@@ -102,7 +102,7 @@ internal sealed class WorkspaceGrain(
     {
         if (!state.State.AgentIds.Contains(agentId)) return Failure.NotFound(NumberRules.AgentNotFound);
         if (AgentRules.Validate(draft) is { } failure) return failure;
-        await Agent(agentId).Save(draft);
+        await Agent(agentId).Save(draft.Normalized());
         return (await Agent(agentId).Get())!;
     }
 
@@ -126,7 +126,7 @@ internal sealed class WorkspaceGrain(
         if (!Exists) return WorkspaceNotFound;
         if (TrunkRules.Validate(draft) is { } failure) return failure;
         var trunkId = Contracts.Common.Ids.New();
-        await Trunk(trunkId).Save(draft);
+        await Trunk(trunkId).Save(draft.Normalized());
         state.State.TrunkIds.Add(trunkId);
         await state.WriteStateAsync();
         return (await Trunk(trunkId).Get())!;
@@ -136,7 +136,7 @@ internal sealed class WorkspaceGrain(
     {
         if (!state.State.TrunkIds.Contains(trunkId)) return Failure.NotFound(NumberRules.TrunkNotFound);
         if (TrunkRules.Validate(draft) is { } failure) return failure;
-        await Trunk(trunkId).Save(draft);
+        await Trunk(trunkId).Save(draft.Normalized());
         return (await Trunk(trunkId).Get())!;
     }
 

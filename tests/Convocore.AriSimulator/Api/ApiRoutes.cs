@@ -109,9 +109,7 @@ internal sealed class ApiRoutes
 
     private static IReadOnlyList<ApiOperation> LoadOperations()
     {
-        var directory = Path.Combine(AppContext.BaseDirectory, "Captured", "api-docs");
-        if (!Directory.Exists(directory))
-            directory = Path.Combine(Path.GetDirectoryName(typeof(ApiRoutes).Assembly.Location)!, "Captured", "api-docs");
+        var directory = Path.Combine(Path.GetDirectoryName(typeof(ApiRoutes).Assembly.Location)!, "AriApiDocs");
 
         var operations = new List<ApiOperation>();
         foreach (var file in Directory.EnumerateFiles(directory, "*.json").Order(StringComparer.Ordinal))

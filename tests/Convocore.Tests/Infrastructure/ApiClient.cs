@@ -32,12 +32,16 @@ public sealed class ApiClient(Uri baseAddress, string bearer)
     {
         var created = await new ApiClient(baseAddress, ConvocoreSystem.OperatorKey).Post("/api/admin/workspaces", new { name, plan });
         Assert.Equal(HttpStatusCode.Created, created.Status);
-        return new Workspace(created.Body!["id"]!.GetValue<string>(), new ApiClient(baseAddress, created.Body!["apiKey"]!.GetValue<string>()));
+        var apiKey = created.Body!["apiKey"]!.GetValue<string>();
+        return new Workspace(created.Body!["id"]!.GetValue<string>(), apiKey, new ApiClient(baseAddress, apiKey));
     }
 }
 
-public sealed record Workspace(string Id, ApiClient Api)
+public sealed record Workspace(string Id, string ApiKey, ApiClient Api)
 {
+    /// <summary>The same workspace and key, talking to the web app where it runs now (a restart gives it a new port).</summary>
+    public Workspace At(Uri webAddress) => this with { Api = new ApiClient(webAddress, ApiKey) };
+
     public async Task<string> CreateAgent(string title = "Receptionist", bool voiceEnabled = true)
     {
         var response = await Api.Post("/api/agents", new

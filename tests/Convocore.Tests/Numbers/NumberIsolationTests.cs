@@ -115,7 +115,7 @@ public sealed class NumberIsolationTests(ConvocoreSystem system)
         Assert.Equal(HttpStatusCode.NoContent, revoked.Status);
         Assert.Equal(HttpStatusCode.Unauthorized, (await second.Get("/api/workspace")).Status);
         Assert.Equal(HttpStatusCode.Unauthorized, (await second.Get($"/api/trunks/{s.TrunkId}/numbers")).Status);
-        Assert.Equal(HttpStatusCode.Unauthorized, (await new Workspace(s.Workspace.Id, second).AddNumber(s.TrunkId, TestNumbers.Next(), s.AgentId)).Status);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await (s.Workspace with { Api = second }).AddNumber(s.TrunkId, TestNumbers.Next(), s.AgentId)).Status);
         // The first key is untouched.
         Assert.Equal(HttpStatusCode.OK, (await s.Api.Get("/api/workspace")).Status);
     }
@@ -155,7 +155,7 @@ public sealed class NumberIsolationTests(ConvocoreSystem system)
 
         var operatorApi = new ApiClient(system.WebAddress, ConvocoreSystem.OperatorKey);
         Assert.Equal(HttpStatusCode.Forbidden, (await operatorApi.Get("/api/workspace")).Status);
-        Assert.Equal(HttpStatusCode.Forbidden, (await new Workspace(s.Workspace.Id, operatorApi).AddNumber(s.TrunkId, TestNumbers.Next(), s.AgentId)).Status);
+        Assert.Equal(HttpStatusCode.Forbidden, (await (s.Workspace with { Api = operatorApi }).AddNumber(s.TrunkId, TestNumbers.Next(), s.AgentId)).Status);
 
         var workspace = await s.Api.Get("/api/workspace");
         Assert.Equal("Free", workspace.Body!["plan"]!.GetValue<string>());

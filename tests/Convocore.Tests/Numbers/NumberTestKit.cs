@@ -25,23 +25,19 @@ internal static class TestNumbers
 }
 
 /// <summary>A fresh workspace with one voice-ready agent and one trunk: what most number tests start from.</summary>
-internal sealed record NumberSetup(Workspace Workspace, string TrunkId, string AgentId, string ApiKey)
+internal sealed record NumberSetup(Workspace Workspace, string TrunkId, string AgentId)
 {
     public ApiClient Api => Workspace.Api;
 
     public static async Task<NumberSetup> Create(ConvocoreSystem system, string plan = "Free")
     {
-        var created = await new ApiClient(system.WebAddress, ConvocoreSystem.OperatorKey).Post("/api/admin/workspaces", new { name = "Numbers test", plan });
-        Assert.True(created.Status == HttpStatusCode.Created, created.ToString());
-        var apiKey = created.Body!["apiKey"]!.GetValue<string>();
-        var workspace = new Workspace(created.Body!["id"]!.GetValue<string>(), new ApiClient(system.WebAddress, apiKey));
+        var workspace = await ApiClient.CreateWorkspace(system.WebAddress, plan, "Numbers test");
         var agentId = await workspace.CreateAgent();
         var trunkId = await workspace.CreateTrunk();
-        return new NumberSetup(workspace, trunkId, agentId, apiKey);
+        return new NumberSetup(workspace, trunkId, agentId);
     }
 
-    /// <summary>The same workspace and key, talking to the web app where it runs now (a restart gives it a new port).</summary>
-    public NumberSetup At(Uri webAddress) => this with { Workspace = Workspace with { Api = new ApiClient(webAddress, ApiKey) } };
+    public NumberSetup At(Uri webAddress) => this with { Workspace = Workspace.At(webAddress) };
 
     public async Task<ApiResponse> Add(string phoneNumber, string? agentId = null, object? additionalParams = null) =>
         await Workspace.AddNumber(TrunkId, phoneNumber, agentId ?? AgentId, additionalParams);

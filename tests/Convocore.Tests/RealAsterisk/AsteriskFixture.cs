@@ -464,19 +464,8 @@ public sealed class AsteriskFixture : IAsyncLifetime
         return null;
     }
 
-    /// <summary>For each ancestor D of the test binaries: D/shared/asterisk, then D/../shared/asterisk (with start.sh).</summary>
-    public static string? FindBundle()
-    {
-        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
-        {
-            foreach (var candidate in new[] { Path.Combine(d.FullName, "shared", "asterisk"), Path.Combine(d.FullName, "..", "shared", "asterisk") })
-            {
-                if (File.Exists(Path.Combine(candidate, "start.sh")) && File.Exists(Path.Combine(candidate, "stop.sh")))
-                    return Path.GetFullPath(candidate);
-            }
-        }
-        return null;
-    }
+    /// <summary>The Asterisk bundle in shared/ beside the repository (its start.sh).</summary>
+    public static string? FindBundle() => Infrastructure.SharedFolder.Find("asterisk", "start.sh");
 
     /// <summary><c>CONVOCORE_SIPP</c>, else <c>sipp</c> on the PATH (or /usr/bin, /usr/local/bin).</summary>
     public static string? FindSipp()

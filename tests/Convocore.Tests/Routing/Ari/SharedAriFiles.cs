@@ -14,20 +14,8 @@ internal static class SharedAriFiles
 
     public static string Event(string relativePath) => File.ReadAllText(Path.Combine(EventsDirectory, relativePath));
 
-    private static string Find()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            foreach (var candidate in new[]
-                     {
-                         Path.Combine(directory.FullName, "shared", "asterisk-ari"),
-                         Path.Combine(directory.FullName, "..", "shared", "asterisk-ari"),
-                     })
-            {
-                if (Directory.Exists(Path.Combine(candidate, "events"))) return Path.GetFullPath(candidate);
-            }
-        }
-        throw new DirectoryNotFoundException(
+    private static string Find() =>
+        Infrastructure.SharedFolder.Find("asterisk-ari", "events")
+        ?? throw new DirectoryNotFoundException(
             $"shared/asterisk-ari was not found above {AppContext.BaseDirectory}; it must sit beside the repository.");
-    }
 }

@@ -1,0 +1,41 @@
+using Convocore.Contracts.Common;
+
+namespace Convocore.Silo.Workspaces;
+
+[GenerateSerializer, Alias("convocore.workspace-record-state`1")]
+internal sealed class WorkspaceRecordState<TRecord> where TRecord : class
+{
+    [Id(0)] public TRecord? Record { get; set; }
+}
+
+/// <summary>Writes that only the record's workspace makes, one at a time.</summary>
+[Alias("convocore.workspace-record-writer`1")]
+internal interface IWorkspaceRecordWriter<in TRecord>
+{
+    Task Save(TRecord record);
+    Task Remove();
+}
+
+/// <summary>
+/// A record that belongs to one workspace (an agent, a trunk): keyed "workspaceId/id", so one workspace cannot
+/// reach another's, and changed only by its workspace grain, which validates first.
+/// </summary>
+internal abstract class WorkspaceRecordGrain<TRecord>(IPersistentState<WorkspaceRecordState<TRecord>> state) : Grain
+    where TRecord : class
+{
+    protected TRecord? Record => state.State.Record;
+
+    protected (string WorkspaceId, string Id) Key => Ids.Unscope(this.GetPrimaryKeyString());
+
+    public async Task Save(TRecord record)
+    {
+        state.State.Record = record;
+        await state.WriteStateAsync();
+    }
+
+    public async Task Remove()
+    {
+        await state.ClearStateAsync();
+        state.State.Record = null;
+    }
+}
