@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Convocore.Contracts.Agents;
+using Convocore.Contracts.Common;
 using Convocore.Web.Api;
 
 namespace Convocore.Web.Agents;
@@ -20,7 +21,7 @@ internal static class AgentEndpoints
             Results.Ok((await cluster.Workspace(user).ListAgents()).Select(ToResponse)));
 
         agents.MapGet("/{agentId}", async (string agentId, ClaimsPrincipal user, IClusterClient cluster) =>
-            (await cluster.Workspace(user).ListAgents()).FirstOrDefault(a => a.Id == agentId) is { } agent
+            await cluster.GetGrain<IAgentGrain>(Ids.Scoped(user.WorkspaceId(), agentId)).Get() is { } agent
                 ? Results.Ok(ToResponse(agent))
                 : Problems.NotFound(Contracts.Numbers.NumberRules.AgentNotFound));
 

@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using Convocore.Contracts.Common;
 using Convocore.Contracts.Numbers;
 using Convocore.Contracts.Trunks;
 using Convocore.Web.Api;
@@ -27,7 +28,7 @@ internal static class TrunkEndpoints
             Results.Ok((await cluster.Workspace(user).ListTrunks()).Select(ToResponse)));
 
         trunks.MapGet("/{trunkId}", async (string trunkId, ClaimsPrincipal user, IClusterClient cluster) =>
-            (await cluster.Workspace(user).ListTrunks()).FirstOrDefault(t => t.Id == trunkId) is { } trunk
+            await cluster.GetGrain<ITrunkGrain>(Ids.Scoped(user.WorkspaceId(), trunkId)).Get() is { } trunk
                 ? Results.Ok(ToResponse(trunk))
                 : Problems.NotFound(NumberRules.TrunkNotFound));
 
