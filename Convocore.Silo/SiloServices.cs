@@ -1,4 +1,5 @@
 using Convocore.Silo.Numbers;
+using Convocore.Silo.Routing;
 using Convocore.Silo.Workspaces;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -13,6 +14,9 @@ internal static class SiloServices
         services.AddSingleton<NumberIndex>();
         services.TryAddSingleton<NumberChangeProbe>();
         services.AddHostedService<PendingChangeSweeper>();
+        services.AddOptions<AsteriskOptions>().BindConfiguration(AsteriskOptions.Section);
+        services.AddSingleton<RoutingMetrics>();
+        services.AddHostedService<AsteriskConnectionKeeper>();
         return services;
     }
 }

@@ -18,6 +18,12 @@ public sealed record AgentDraft(
     [property: Id(2)] VoiceConfiguration? Voice)
 {
     public AgentDraft Normalized() => this with { Title = Title?.Trim() };
+
+    /// <summary>Why this agent cannot answer calls, or null when it can.</summary>
+    public string? UnavailableReason =>
+        !VoiceEnabled ? "Agent is not voice-enabled"
+        : VoiceConfigurationRules.Problem(Voice) is { } problem ? "Agent voice configuration is invalid: " + problem
+        : null;
 }
 
 [GenerateSerializer, Immutable, Alias("convocore.agent")]
@@ -28,11 +34,7 @@ public sealed record AgentInfo(
     [property: Id(3)] VoiceConfiguration? Voice,
     [property: Id(4)] int NumberCount)
 {
-    /// <summary>Why this agent cannot answer calls, or null when it can.</summary>
-    public string? UnavailableReason =>
-        !VoiceEnabled ? "Agent is not voice-enabled"
-        : VoiceConfigurationRules.Problem(Voice) is { } problem ? "Agent voice configuration is invalid: " + problem
-        : null;
+    public string? UnavailableReason => new AgentDraft(Title, VoiceEnabled, Voice).UnavailableReason;
 }
 
 /// <summary>

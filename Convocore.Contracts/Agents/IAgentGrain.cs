@@ -6,4 +6,7 @@ public interface IAgentGrain : IGrainWithStringKey
 {
     /// <summary>Null when there is no such agent.</summary>
     Task<AgentInfo?> Get();
+
+    /// <summary>For the call path: why the agent cannot take calls now ("Agent not found" when gone), or null. Reads no storage.</summary>
+    Task<string?> UnavailableReason();
 }

@@ -60,6 +60,9 @@ public interface ITrunkGrain : IGrainWithStringKey
     /// <summary>Null when there is no such trunk.</summary>
     Task<TrunkInfo?> Get();
 
+    /// <summary>For the call path: true when the trunk exists and is active. Reads no storage.</summary>
+    Task<bool> IsActive();
+
     /// <summary>Numbers in E.164 order after <paramref name="cursor"/> (exclusive), at most <paramref name="limit"/>.</summary>
     Task<Numbers.NumberPage?> ListNumbers(string? cursor, int limit);
 }

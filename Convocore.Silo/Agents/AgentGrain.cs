@@ -17,4 +17,6 @@ internal sealed class AgentGrain(
         var (workspaceId, agentId) = Key;
         return new AgentInfo(agentId, agent.Title!, agent.VoiceEnabled, agent.Voice, await index.CountForAgent(workspaceId, agentId));
     }
+
+    public Task<string?> UnavailableReason() => Task.FromResult(Record is { } agent ? agent.UnavailableReason : Contracts.Numbers.NumberRules.AgentNotFound);
 }

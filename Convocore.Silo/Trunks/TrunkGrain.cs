@@ -21,6 +21,8 @@ internal sealed class TrunkGrain(
         return new TrunkInfo(trunkId, trunk.Name!, trunk.Region, trunk.Active, trunk.DefaultCountry, await index.CountInTrunk(workspaceId, trunkId));
     }
 
+    public Task<bool> IsActive() => Task.FromResult(Record is { Active: true });
+
     public async Task<NumberPage?> ListNumbers(string? cursor, int limit)
     {
         if (Record is null) return null;

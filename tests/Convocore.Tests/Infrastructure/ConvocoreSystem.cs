@@ -30,7 +30,10 @@ public class ConvocoreSystem : IAsyncLifetime
     public HttpClient Http { get; private set; } = null!;
     public Uri WebAddress { get; private set; } = null!;
 
-    public async Task InitializeAsync()
+    /// <summary>Extra silo configuration, e.g. the Asterisk servers to connect to.</summary>
+    protected virtual IEnumerable<KeyValuePair<string, string?>> SiloSettings => [];
+
+    public virtual async Task InitializeAsync()
     {
         Redis = await RedisServer.StartAsync();
         try
@@ -90,7 +93,7 @@ public class ConvocoreSystem : IAsyncLifetime
         {
             [RedisKey] = Redis.ConnectionString,
             ["Convocore:Numbers:ReconcileIntervalSeconds"] = "0.5",
-        }));
+        }.Concat(SiloSettings)));
         builder.AddSiloBuilderConfigurator<SiloConfigurator>();
         builder.AddClientBuilderConfigurator<ClientConfigurator>();
         Cluster = builder.Build();
@@ -117,7 +120,7 @@ public class ConvocoreSystem : IAsyncLifetime
         WebAddress = Http.BaseAddress!;
     }
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         await StopWebAsync();
         if (Cluster is not null)

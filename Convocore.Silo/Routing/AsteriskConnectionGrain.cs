@@ -1,0 +1,91 @@
+using Microsoft.Extensions.Options;
+
+namespace Convocore.Silo.Routing;
+
+[GenerateSerializer, Immutable, Alias("convocore.asterisk-connection-status")]
+internal sealed record AsteriskConnectionStatus(
+    [property: Id(0)] string Server,
+    [property: Id(1)] string Silo,
+    [property: Id(2)] AriConnectionState State,
+    [property: Id(3)] string? Routes);
+
+[Alias("convocore.asterisk-connection")]
+internal interface IAsteriskConnectionGrain : IGrainWithIntegerKey
+{
+    /// <summary>Keeps this server's connection alive where the grain lives, and says how it is.</summary>
+    Task<AsteriskConnectionStatus> Ensure();
+}
+
+/// <summary>
+/// Asterisk gives an application's events to one WebSocket only, so one grain per configured server (keyed by
+/// its index) owns the connection: Orleans keeps exactly one activation in the cluster, and when its silo dies
+/// the next <see cref="Ensure"/> from any silo activates it, and the connection, on a survivor.
+/// </summary>
+internal sealed class AsteriskConnectionGrain(
+    IOptions<AsteriskOptions> options,
+    RoutingMetrics metrics,
+    ILogger<AsteriskConnectionGrain> logger) : Grain, IAsteriskConnectionGrain
+{
+    private StasisApp? app;
+    private AsteriskServerOptions? server;
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        var index = (int)this.GetPrimaryKeyLong();
+        if (index < options.Value.Servers.Count)
+        {
+            server = options.Value.Servers[index];
+            app = new StasisApp(server, options.Value, GrainFactory, metrics, logger);
+            app.Start();
+        }
+        return Task.CompletedTask;
+    }
+
+    public Task<AsteriskConnectionStatus> Ensure()
+    {
+        DelayDeactivation(TimeSpan.FromMinutes(10));
+        var routes = app?.Routes is { } r ? $"{r.Transport} commands, {r.Variables} variables, Asterisk {r.ServerVersion}" : null;
+        return Task.FromResult(new AsteriskConnectionStatus(
+            server?.DisplayName ?? "unconfigured", RuntimeIdentity, app?.State ?? AriConnectionState.Disconnected, routes));
+    }
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        if (app is not null) await app.DisposeAsync();
+    }
+}
+
+/// <summary>Runs on every silo: asks each server's connection grain to be alive, every second.</summary>
+internal sealed class AsteriskConnectionKeeper(
+    IOptions<AsteriskOptions> options,
+    IGrainFactory grains,
+    ILogger<AsteriskConnectionKeeper> logger) : BackgroundService
+{
+    private static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var servers = options.Value.Servers.Count;
+        if (servers == 0)
+        {
+            logger.LogInformation("No Asterisk server is configured (Convocore:Asterisk:Servers); no calls will be routed");
+            return;
+        }
+        using var timer = new PeriodicTimer(Interval);
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            for (var index = 0; index < servers; index++)
+            {
+                try
+                {
+                    await grains.GetGrain<IAsteriskConnectionGrain>(index).Ensure();
+                }
+                catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+                {
+                    // The silo may still be joining, or the owner just died: the next tick tries again.
+                    logger.LogDebug(ex, "Keeping Asterisk connection {Index} alive failed", index);
+                }
+            }
+        }
+    }
+}

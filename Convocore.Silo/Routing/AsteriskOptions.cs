@@ -1,0 +1,36 @@
+using Convocore.Contracts.Trunks;
+
+namespace Convocore.Silo.Routing;
+
+/// <summary>Convocore:Asterisk: the Asterisk servers our Stasis application serves.</summary>
+internal sealed class AsteriskOptions
+{
+    public const string Section = "Convocore:Asterisk";
+
+    public List<AsteriskServerOptions> Servers { get; set; } = [];
+
+    /// <summary>The Stasis application name in the dialplan: Stasis(convocore,${EXTEN}).</summary>
+    public string Application { get; set; } = "convocore";
+
+    /// <summary>The dialplan context a routed call continues in, with the agent id as extension.</summary>
+    public string AgentContext { get; set; } = "convocore-agent";
+
+    /// <summary>The longest our side may take to decide; past it the caller is released with congestion.</summary>
+    public TimeSpan DecisionTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Tests force the older routes (HTTP commands, one request per variable) with these.</summary>
+    public bool ForceHttpTransport { get; set; }
+    public bool ForcePerVariableSet { get; set; }
+}
+
+internal sealed class AsteriskServerOptions
+{
+    /// <summary>A stable name for logs, metrics and health; defaults to the ARI URL's host and port.</summary>
+    public string? Name { get; set; }
+    public Region Region { get; set; }
+    public Uri? AriUrl { get; set; }
+    public string Username { get; set; } = "";
+    public string Password { get; set; } = "";
+
+    public string DisplayName => Name ?? AriUrl?.Authority ?? "unnamed";
+}

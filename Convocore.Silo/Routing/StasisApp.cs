@@ -1,0 +1,161 @@
+using System.Diagnostics;
+using Convocore.Silo.Routing.Ari;
+
+namespace Convocore.Silo.Routing;
+
+internal enum AriConnectionState
+{
+    Connecting,
+    Connected,
+    Disconnected,
+}
+
+/// <summary>
+/// Our Stasis application on one Asterisk server: keeps the ARI connection up (reconnecting with capped
+/// backoff) and answers every StasisStart. The event loop never waits for a call: each is handled on its own.
+/// </summary>
+internal sealed class StasisApp(
+    AsteriskServerOptions server,
+    AsteriskOptions options,
+    IGrainFactory grains,
+    RoutingMetrics metrics,
+    ILogger logger) : IAsyncDisposable
+{
+    private static readonly TimeSpan FirstRetry = TimeSpan.FromMilliseconds(200);
+    private static readonly TimeSpan MaxRetry = TimeSpan.FromSeconds(5);
+
+    private readonly CancellationTokenSource stopping = new();
+    private readonly string region = server.Region.ToString();
+    private Task? running;
+
+    public AriConnectionState State { get; private set; } = AriConnectionState.Connecting;
+
+    /// <summary>Which ARI routes the current connection uses, for health and the connect log line.</summary>
+    public AriRoutes? Routes { get; private set; }
+
+    public void Start() => running = Task.Run(RunAsync);
+
+    private async Task RunAsync()
+    {
+        var retry = FirstRetry;
+        var settings = new AriConnectionSettings(server.AriUrl!, server.Username, server.Password, options.Application)
+        {
+            ForceHttpTransport = options.ForceHttpTransport,
+            ForcePerVariableSet = options.ForcePerVariableSet,
+        };
+        while (!stopping.IsCancellationRequested)
+        {
+            try
+            {
+                await using var client = new AriClient(settings);
+                await client.ConnectAsync(stopping.Token);
+                Routes = client.Routes;
+                State = AriConnectionState.Connected;
+                retry = FirstRetry;
+                logger.LogInformation(
+                    "Connected to Asterisk {Server} ({Version}) as Stasis app {Application}: commands over {Transport}, channel variables {Variables}",
+                    server.DisplayName, client.Routes.ServerVersion, options.Application, client.Routes.Transport, client.Routes.Variables);
+                await DispatchAsync(client);
+                logger.LogWarning("Lost the ARI connection to Asterisk {Server}", server.DisplayName);
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception ex)
+            {
+                logger.LogWarning("Cannot connect to Asterisk {Server}: {Error}; retrying in {Retry}", server.DisplayName, ex.Message, retry);
+            }
+            State = AriConnectionState.Disconnected;
+            try
+            {
+                await Task.Delay(retry, stopping.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+            retry = TimeSpan.FromTicks(Math.Min(retry.Ticks * 2, MaxRetry.Ticks));
+        }
+    }
+
+    private async Task DispatchAsync(AriClient client)
+    {
+        var events = client.Events;
+        while (await events.WaitToReadAsync(stopping.Token))
+        {
+            while (events.TryRead(out var ariEvent))
+            {
+                if (ariEvent is StasisStart start) _ = HandleAsync(client, start, Stopwatch.GetTimestamp());
+            }
+        }
+    }
+
+    private async Task HandleAsync(AriClient client, StasisStart start, long received)
+    {
+        var channelId = start.Channel.Id;
+        var dialed = start.Args.Count > 0 ? start.Args[0] : start.Channel.Dialplan.Exten;
+        try
+        {
+            var decision = await grains.GetGrain<ICallRouterGrain>(0).Route(dialed).WaitAsync(options.DecisionTimeout);
+            if (decision.HangupReason is { } reason)
+            {
+                var hangup = client.HangupAsync(channelId, reason);
+                metrics.Routed(received, Outcome(decision.Failure), region, server.DisplayName);
+                await hangup;
+                return;
+            }
+
+            var assignment = decision.Assignment!;
+            var variables = new Dictionary<string, string>(5)
+            {
+                ["CONVOCORE_AGENT_ID"] = assignment.AgentId,
+                ["CONVOCORE_WORKSPACE_ID"] = assignment.WorkspaceId,
+                ["CONVOCORE_TRUNK_ID"] = assignment.TrunkId,
+                ["CONVOCORE_NUMBER"] = decision.PhoneNumber!,
+                ["CONVOCORE_PARAMS"] = assignment.AdditionalParamsJson ?? "{}",
+            };
+            // Both go out at once; continue only after both landed, since the subscription is what tells us
+            // when the call ends after the handoff.
+            var setVariables = client.SetChannelVariablesAsync(channelId, variables);
+            var subscribe = client.SubscribeAsync(options.Application, "channel:" + channelId);
+            metrics.Routed(received, "routed", region, server.DisplayName);
+            await Task.WhenAll(setVariables, subscribe);
+            await client.ContinueAsync(channelId, options.AgentContext, assignment.AgentId, 1);
+        }
+        catch (AriRequestException ex) when (ex.IsNotFound)
+        {
+            // The caller hung up while we decided: nothing is left to release.
+        }
+        catch (Exception ex)
+        {
+            // Never leave a caller waiting in Stasis.
+            logger.LogWarning("Routing channel {ChannelId} on {Server} failed ({Error}); releasing it with congestion",
+                channelId, server.DisplayName, ex.GetType().Name);
+            metrics.Routed(received, Outcome(CallFailure.Internal), region, server.DisplayName);
+            try
+            {
+                await client.HangupAsync(channelId, "congestion");
+            }
+            catch (Exception)
+            {
+                // Gone already, or the connection is down; Asterisk releases channels of a vanished app itself.
+            }
+        }
+    }
+
+    private static string Outcome(CallFailure? failure) => failure switch
+    {
+        CallFailure.Unallocated => "unallocated",
+        CallFailure.AgentUnavailable => "agent_unavailable",
+        CallFailure.TrunkInactive => "trunk_inactive",
+        _ => "internal",
+    };
+
+    public async ValueTask DisposeAsync()
+    {
+        await stopping.CancelAsync();
+        if (running is not null) await running;
+        stopping.Dispose();
+    }
+}

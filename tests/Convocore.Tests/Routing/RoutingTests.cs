@@ -1,0 +1,129 @@
+using System.Net;
+using Convocore.AriSimulator;
+using Convocore.Tests.Numbers;
+
+namespace Convocore.Tests.Routing;
+
+/// <summary>Calls from the ARI simulator through the silos' Stasis app, end to end.</summary>
+public sealed class RoutingTests(RoutingSystem system) : IClassFixture<RoutingSystem>
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(15);
+
+    private async Task<CallOutcome> Call(string dialed) =>
+        await system.Asterisk.PlaceCall(dialed, "+442071230000").Outcome.WaitAsync(Patience);
+
+    [Fact]
+    public async Task A_configured_number_is_continued_to_its_agent_with_the_variables_set_after_subscribing()
+    {
+        var setup = await NumberSetup.Create(system, "Pro");
+        var number = TestNumbers.Next();
+        Assert.Equal(HttpStatusCode.Created, (await setup.Add(number, additionalParams: new { language = "en", vip = true })).Status);
+
+        var call = system.Asterisk.PlaceCall(number, "+442071230000");
+        var outcome = await call.Outcome.WaitAsync(Patience);
+
+        Assert.Equal(CallOutcomeKind.Continued, outcome.Kind);
+        Assert.Equal("convocore-agent", outcome.Context);
+        Assert.Equal(setup.AgentId, outcome.Extension);
+        Assert.Equal(1, outcome.Priority);
+        Assert.Equal(setup.AgentId, outcome.Variables["CONVOCORE_AGENT_ID"]);
+        Assert.Equal(setup.Workspace.Id, outcome.Variables["CONVOCORE_WORKSPACE_ID"]);
+        Assert.Equal(setup.TrunkId, outcome.Variables["CONVOCORE_TRUNK_ID"]);
+        Assert.Equal(number, outcome.Variables["CONVOCORE_NUMBER"]);
+        Assert.Equal("""{"language":"en","vip":true}""", outcome.Variables["CONVOCORE_PARAMS"]);
+        var subscribed = system.Asterisk.Commands.Single(c =>
+            c.Path == "applications/convocore/subscription" && c.QueryValue("eventSource") == "channel:" + call.ChannelId);
+        var continued = call.Commands.Single(c => c.Path.EndsWith("/continue"));
+        Assert.True(subscribed.Timestamp < continued.Timestamp, "the subscription must land before continue");
+    }
+
+    [Fact]
+    public async Task An_unknown_number_is_hung_up_as_unallocated()
+    {
+        var outcome = await Call(TestNumbers.Next());
+
+        Assert.Equal(CallOutcomeKind.HungUp, outcome.Kind);
+        Assert.Equal("unallocated", outcome.HangupReason);
+    }
+
+    [Fact]
+    public async Task After_a_delete_the_very_next_call_is_unallocated()
+    {
+        var setup = await NumberSetup.Create(system);
+        var number = TestNumbers.Next();
+        await setup.AddOk(number);
+        Assert.Equal(CallOutcomeKind.Continued, (await Call(number)).Kind);
+
+        Assert.Equal(HttpStatusCode.NoContent, (await setup.Api.Delete($"/api/trunks/{setup.TrunkId}/numbers/{TestNumbers.Escaped(number)}")).Status);
+
+        var outcome = await Call(number);
+        Assert.Equal(CallOutcomeKind.HungUp, outcome.Kind);
+        Assert.Equal("unallocated", outcome.HangupReason);
+    }
+
+    [Fact]
+    public async Task After_a_reassignment_the_very_next_call_reaches_the_new_agent()
+    {
+        var setup = await NumberSetup.Create(system);
+        var number = TestNumbers.Next();
+        await setup.AddOk(number);
+        Assert.Equal(setup.AgentId, (await Call(number)).Extension);
+        var newAgent = await setup.Workspace.CreateAgent("Sales");
+
+        var reassigned = await setup.Api.Put($"/api/trunks/{setup.TrunkId}/numbers/{TestNumbers.Escaped(number)}", new { agentId = newAgent });
+        Assert.Equal(HttpStatusCode.OK, reassigned.Status);
+
+        var outcome = await Call(number);
+        Assert.Equal(CallOutcomeKind.Continued, outcome.Kind);
+        Assert.Equal(newAgent, outcome.Extension);
+        Assert.Equal(newAgent, outcome.Variables["CONVOCORE_AGENT_ID"]);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("00")]
+    public async Task A_DID_sent_without_the_plus_is_routed_like_its_E164_form(string prefix)
+    {
+        var setup = await NumberSetup.Create(system);
+        var number = TestNumbers.Next();
+        await setup.AddOk(number);
+
+        var outcome = await Call(prefix + number[1..]);
+
+        Assert.Equal(CallOutcomeKind.Continued, outcome.Kind);
+        Assert.Equal(number, outcome.Variables["CONVOCORE_NUMBER"]);
+    }
+
+    [Fact]
+    public async Task A_number_whose_agent_stopped_being_voice_enabled_is_refused_and_the_trunk_switch_refuses_too()
+    {
+        var setup = await NumberSetup.Create(system);
+        var number = TestNumbers.Next();
+        await setup.AddOk(number);
+
+        var agentOff = await setup.Api.Put($"/api/agents/{setup.AgentId}", new { title = "Receptionist", voiceEnabled = false });
+        Assert.Equal(HttpStatusCode.OK, agentOff.Status);
+        var refusedForAgent = await Call(number);
+        Assert.Equal(CallOutcomeKind.HungUp, refusedForAgent.Kind);
+        Assert.Equal("normal_unspecified", refusedForAgent.HangupReason);
+
+        await setup.Api.Put($"/api/agents/{setup.AgentId}", new
+        {
+            title = "Receptionist", voiceEnabled = true,
+            voice = new { provider = "elevenlabs", voiceId = "rachel", language = "en-US" },
+        });
+        var trunkOff = await setup.Api.Put($"/api/trunks/{setup.TrunkId}", new { name = "Twilio", region = "NA", active = false });
+        Assert.Equal(HttpStatusCode.OK, trunkOff.Status);
+        var refusedForTrunk = await Call(number);
+        Assert.Equal(CallOutcomeKind.HungUp, refusedForTrunk.Kind);
+        Assert.Equal("rejected", refusedForTrunk.HangupReason);
+    }
+
+    [Fact]
+    public async Task Two_silos_hold_exactly_one_connection_to_the_server()
+    {
+        Assert.Equal(2, system.Cluster.Silos.Count);
+        await Task.Delay(TimeSpan.FromSeconds(2)); // a second connection, were there one, would have been made by now
+        Assert.Equal(1, system.Asterisk.GetEventConnectionCount(RoutingSystem.Application));
+    }
+}
