@@ -1,0 +1,52 @@
+using Convocore.AriSimulator;
+using Convocore.Silo.Routing;
+using Convocore.Tests.Numbers;
+
+namespace Convocore.Tests.Routing;
+
+/// <summary>Each test breaks the connection on purpose, so each gets a system of its own.</summary>
+public sealed class RoutingResilienceTests : IAsyncLifetime
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+    private readonly RoutingSystem system = new();
+
+    public Task InitializeAsync() => system.InitializeAsync();
+    public Task DisposeAsync() => system.DisposeAsync();
+
+    [Fact]
+    public async Task After_Asterisk_restarts_the_silo_reconnects_by_itself_and_routes_the_next_call()
+    {
+        var setup = await NumberSetup.Create(system);
+        var number = TestNumbers.Next();
+        await setup.AddOk(number);
+
+        await system.Asterisk.StopAsync();
+        await system.Asterisk.StartAsync();
+        await system.Asterisk.WaitForEventConnectionCountAsync(RoutingSystem.Application, 1).WaitAsync(Patience);
+
+        var outcome = await system.Asterisk.PlaceCall(number, "+15550001111").Outcome.WaitAsync(Patience);
+        Assert.Equal(CallOutcomeKind.Continued, outcome.Kind);
+        Assert.Equal(setup.AgentId, outcome.Extension);
+    }
+
+    [Fact]
+    public async Task When_the_silo_holding_the_connection_stops_another_silo_takes_it_over()
+    {
+        var setup = await NumberSetup.Create(system);
+        var number = TestNumbers.Next();
+        await setup.AddOk(number);
+        var owner = (await system.Client.GetGrain<IAsteriskConnectionGrain>(0).Ensure()).Silo;
+        var ownerSilo = system.Cluster.Silos.Single(s => s.SiloAddress.ToString() == owner);
+
+        await system.Cluster.StopSiloAsync(ownerSilo);
+
+        await Eventually.True(async () =>
+        {
+            var status = await system.Client.GetGrain<IAsteriskConnectionGrain>(0).Ensure();
+            return status.Silo != owner && status.State == AriConnectionState.Connected;
+        }, "a surviving silo holds the connection");
+        Assert.Equal(1, system.Asterisk.GetEventConnectionCount(RoutingSystem.Application));
+        var outcome = await system.Asterisk.PlaceCall(number, "+15550001111").Outcome.WaitAsync(Patience);
+        Assert.Equal(CallOutcomeKind.Continued, outcome.Kind);
+    }
+}
