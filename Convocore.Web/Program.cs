@@ -11,7 +11,9 @@ builder.AddServiceDefaults();
 builder.AddOrleansConfigurationDefaults(silo: false);
 builder.AddKeyedRedisClient("redis");
 builder.UseOrleansClient();
-builder.Services.AddHealthChecks().AddCheck<ClusterHealthCheck>("cluster");
+builder.Services.AddHealthChecks()
+    .AddCheck<ClusterHealthCheck>("cluster")
+    .AddCheck<AsteriskHealthCheck>("asterisk");
 builder.Services.AddConvocoreApi();
 
 var app = builder.Build();

@@ -1,13 +1,7 @@
+using Convocore.Contracts.Routing;
 using Microsoft.Extensions.Options;
 
 namespace Convocore.Silo.Routing;
-
-[GenerateSerializer, Immutable, Alias("convocore.asterisk-connection-status")]
-internal sealed record AsteriskConnectionStatus(
-    [property: Id(0)] string Server,
-    [property: Id(1)] string Silo,
-    [property: Id(2)] AriConnectionState State,
-    [property: Id(3)] string? Routes);
 
 [Alias("convocore.asterisk-connection")]
 internal interface IAsteriskConnectionGrain : IGrainWithIntegerKey
@@ -46,7 +40,7 @@ internal sealed class AsteriskConnectionGrain(
         DelayDeactivation(TimeSpan.FromMinutes(10));
         var routes = app?.Routes is { } r ? $"{r.Transport} commands, {r.Variables} variables, Asterisk {r.ServerVersion}" : null;
         return Task.FromResult(new AsteriskConnectionStatus(
-            server?.DisplayName ?? "unconfigured", RuntimeIdentity, app?.State ?? AriConnectionState.Disconnected, routes));
+            server?.DisplayName ?? "unconfigured", RuntimeIdentity, app?.State ?? AsteriskConnectionState.Disconnected, routes));
     }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
@@ -88,4 +82,12 @@ internal sealed class AsteriskConnectionKeeper(
             }
         }
     }
+}
+
+[Orleans.Concurrency.StatelessWorker]
+internal sealed class AsteriskConnectionsGrain(IOptions<AsteriskOptions> options) : Grain, IAsteriskConnectionsGrain
+{
+    public async Task<IReadOnlyList<AsteriskConnectionStatus>> GetAll() =>
+        await Task.WhenAll(Enumerable.Range(0, options.Value.Servers.Count)
+            .Select(index => GrainFactory.GetGrain<IAsteriskConnectionGrain>(index).Ensure()));
 }

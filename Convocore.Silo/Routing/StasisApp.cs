@@ -1,14 +1,8 @@
 using System.Diagnostics;
+using Convocore.Contracts.Routing;
 using Convocore.Silo.Routing.Ari;
 
 namespace Convocore.Silo.Routing;
-
-internal enum AriConnectionState
-{
-    Connecting,
-    Connected,
-    Disconnected,
-}
 
 /// <summary>
 /// Our Stasis application on one Asterisk server: keeps the ARI connection up (reconnecting with capped
@@ -28,7 +22,7 @@ internal sealed class StasisApp(
     private readonly string region = server.Region.ToString();
     private Task? running;
 
-    public AriConnectionState State { get; private set; } = AriConnectionState.Connecting;
+    public AsteriskConnectionState State { get; private set; } = AsteriskConnectionState.Connecting;
 
     /// <summary>Which ARI routes the current connection uses, for health and the connect log line.</summary>
     public AriRoutes? Routes { get; private set; }
@@ -50,7 +44,7 @@ internal sealed class StasisApp(
                 await using var client = new AriClient(settings);
                 await client.ConnectAsync(stopping.Token);
                 Routes = client.Routes;
-                State = AriConnectionState.Connected;
+                State = AsteriskConnectionState.Connected;
                 retry = FirstRetry;
                 logger.LogInformation(
                     "Connected to Asterisk {Server} ({Version}) as Stasis app {Application}: commands over {Transport}, channel variables {Variables}",
@@ -66,7 +60,7 @@ internal sealed class StasisApp(
             {
                 logger.LogWarning("Cannot connect to Asterisk {Server}: {Error}; retrying in {Retry}", server.DisplayName, ex.Message, retry);
             }
-            State = AriConnectionState.Disconnected;
+            State = AsteriskConnectionState.Disconnected;
             try
             {
                 await Task.Delay(retry, stopping.Token);

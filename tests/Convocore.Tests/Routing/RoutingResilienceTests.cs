@@ -1,4 +1,5 @@
 using Convocore.AriSimulator;
+using Convocore.Contracts.Routing;
 using Convocore.Silo.Routing;
 using Convocore.Tests.Numbers;
 
@@ -43,7 +44,7 @@ public sealed class RoutingResilienceTests : IAsyncLifetime
         await Eventually.True(async () =>
         {
             var status = await system.Client.GetGrain<IAsteriskConnectionGrain>(0).Ensure();
-            return status.Silo != owner && status.State == AriConnectionState.Connected;
+            return status.Silo != owner && status.State == AsteriskConnectionState.Connected;
         }, "a surviving silo holds the connection");
         Assert.Equal(1, system.Asterisk.GetEventConnectionCount(RoutingSystem.Application));
         var outcome = await system.Asterisk.PlaceCall(number, "+15550001111").Outcome.WaitAsync(Patience);

@@ -126,4 +126,16 @@ public sealed class RoutingTests(RoutingSystem system) : IClassFixture<RoutingSy
         await Task.Delay(TimeSpan.FromSeconds(2)); // a second connection, were there one, would have been made by now
         Assert.Equal(1, system.Asterisk.GetEventConnectionCount(RoutingSystem.Application));
     }
+
+    [Fact]
+    public async Task Web_health_shows_each_Asterisk_server_connection_and_the_routes_it_uses()
+    {
+        var health = System.Text.Json.Nodes.JsonNode.Parse(await system.Http.GetStringAsync("/health"))!;
+        var asterisk = health["checks"]!["asterisk"]!;
+
+        Assert.Equal("Healthy", asterisk["status"]!.GetValue<string>());
+        var server = asterisk["data"]!["sim-na"]!.GetValue<string>();
+        Assert.StartsWith("Connected", server);
+        Assert.Contains("WebSocket commands, Bulk variables, Asterisk 23.4.1", server);
+    }
 }
