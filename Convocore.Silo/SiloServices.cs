@@ -16,6 +16,8 @@ internal static class SiloServices
         services.AddHostedService<PendingChangeSweeper>();
         services.AddOptions<AsteriskOptions>().BindConfiguration(AsteriskOptions.Section);
         services.AddSingleton<RoutingMetrics>();
+        services.AddSingleton<CallRecorder>();
+        services.AddHostedService(sp => sp.GetRequiredService<CallRecorder>());
         services.AddHostedService<AsteriskConnectionKeeper>();
         return services;
     }

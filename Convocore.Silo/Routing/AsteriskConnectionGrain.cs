@@ -18,6 +18,7 @@ internal interface IAsteriskConnectionGrain : IGrainWithIntegerKey
 internal sealed class AsteriskConnectionGrain(
     IOptions<AsteriskOptions> options,
     RoutingMetrics metrics,
+    CallRecorder recorder,
     ILogger<AsteriskConnectionGrain> logger) : Grain, IAsteriskConnectionGrain
 {
     private StasisApp? app;
@@ -29,7 +30,7 @@ internal sealed class AsteriskConnectionGrain(
         if (index < options.Value.Servers.Count)
         {
             server = options.Value.Servers[index];
-            app = new StasisApp(server, options.Value, GrainFactory, metrics, logger);
+            app = new StasisApp(server, options.Value, GrainFactory, metrics, recorder, logger);
             app.Start();
         }
         return Task.CompletedTask;

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using Convocore.Contracts.Routing;
 using Convocore.Silo.Routing.Ari;
@@ -13,6 +14,7 @@ internal sealed class StasisApp(
     AsteriskOptions options,
     IGrainFactory grains,
     RoutingMetrics metrics,
+    CallRecorder recorder,
     ILogger logger) : IAsyncDisposable
 {
     private static readonly TimeSpan FirstRetry = TimeSpan.FromMilliseconds(200);
@@ -20,6 +22,9 @@ internal sealed class StasisApp(
 
     private readonly CancellationTokenSource stopping = new();
     private readonly string region = server.Region.ToString();
+
+    /// <summary>Routed calls whose end Asterisk has yet to report (we subscribed to them before continue).</summary>
+    private readonly ConcurrentDictionary<string, CallRecord> inProgress = new();
     private Task? running;
 
     public AsteriskConnectionState State { get; private set; } = AsteriskConnectionState.Connecting;
@@ -80,7 +85,15 @@ internal sealed class StasisApp(
         {
             while (events.TryRead(out var ariEvent))
             {
-                if (ariEvent is StasisStart start) _ = HandleAsync(client, start, Stopwatch.GetTimestamp());
+                switch (ariEvent)
+                {
+                    case StasisStart start:
+                        _ = HandleAsync(client, start, Stopwatch.GetTimestamp());
+                        break;
+                    case ChannelDestroyed destroyed when inProgress.TryRemove(destroyed.Channel.Id, out var call):
+                        recorder.Record(Ended(call, destroyed.Timestamp, destroyed.CauseText));
+                        break;
+                }
             }
         }
     }
@@ -89,13 +102,26 @@ internal sealed class StasisApp(
     {
         var channelId = start.Channel.Id;
         var dialed = start.Args.Count > 0 ? start.Args[0] : start.Channel.Dialplan.Exten;
+        var call = new CallRecord(channelId, dialed, null, start.Channel.Caller.Number, null, null, null, region, server.DisplayName,
+            start.Channel.CreationTime == default ? start.Timestamp : start.Channel.CreationTime,
+            CallOutcome.Failed, null, null, null, null);
         try
         {
             var decision = await grains.GetGrain<ICallRouterGrain>(0).Route(dialed).WaitAsync(options.DecisionTimeout);
+            if (decision.Assignment is { } known)
+            {
+                call = call with
+                {
+                    PhoneNumber = decision.PhoneNumber, WorkspaceId = known.WorkspaceId, TrunkId = known.TrunkId,
+                    AgentId = known.AgentId, Region = known.Region.ToString(),
+                };
+            }
             if (decision.HangupReason is { } reason)
             {
                 var hangup = client.HangupAsync(channelId, reason);
-                metrics.Routed(received, Outcome(decision.Failure), region, server.DisplayName);
+                var outcome = Outcome(decision.Failure);
+                metrics.Routed(received, outcome, region, server.DisplayName);
+                recorder.Record(Ended(call with { PhoneNumber = decision.PhoneNumber, FailureReason = outcome }, DateTimeOffset.UtcNow, null));
                 await hangup;
                 return;
             }
@@ -114,12 +140,14 @@ internal sealed class StasisApp(
             var setVariables = client.SetChannelVariablesAsync(channelId, variables);
             var subscribe = client.SubscribeAsync(options.Application, "channel:" + channelId);
             metrics.Routed(received, "routed", region, server.DisplayName);
+            inProgress[channelId] = call with { Outcome = CallOutcome.Routed };
             await Task.WhenAll(setVariables, subscribe);
             await client.ContinueAsync(channelId, options.AgentContext, assignment.AgentId, 1);
         }
         catch (AriRequestException ex) when (ex.IsNotFound)
         {
             // The caller hung up while we decided: nothing is left to release.
+            if (inProgress.TryRemove(channelId, out var gone)) recorder.Record(Ended(gone, DateTimeOffset.UtcNow, "caller hung up before the handoff"));
         }
         catch (Exception ex)
         {
@@ -127,6 +155,8 @@ internal sealed class StasisApp(
             logger.LogWarning("Routing channel {ChannelId} on {Server} failed ({Error}); releasing it with congestion",
                 channelId, server.DisplayName, ex.GetType().Name);
             metrics.Routed(received, Outcome(CallFailure.Internal), region, server.DisplayName);
+            inProgress.TryRemove(channelId, out _);
+            recorder.Record(Ended(call with { Outcome = CallOutcome.Failed, FailureReason = Outcome(CallFailure.Internal) }, DateTimeOffset.UtcNow, null));
             try
             {
                 await client.HangupAsync(channelId, "congestion");
@@ -137,6 +167,9 @@ internal sealed class StasisApp(
             }
         }
     }
+
+    private static CallRecord Ended(CallRecord call, DateTimeOffset endedAt, string? cause) =>
+        call with { EndedAt = endedAt, DurationSeconds = Math.Max(0, (endedAt - call.StartedAt).TotalSeconds), EndCause = cause };
 
     private static string Outcome(CallFailure? failure) => failure switch
     {

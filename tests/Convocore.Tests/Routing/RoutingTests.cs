@@ -1,5 +1,11 @@
 using System.Net;
 using Convocore.AriSimulator;
+using Convocore.Contracts.Routing;
+using Convocore.Silo.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.TestingHost;
+using CallRecordOutcome = Convocore.Contracts.Routing.CallOutcome;
+using CallOutcome = Convocore.AriSimulator.CallOutcome;
 using Convocore.Tests.Numbers;
 
 namespace Convocore.Tests.Routing;
@@ -137,5 +143,51 @@ public sealed class RoutingTests(RoutingSystem system) : IClassFixture<RoutingSy
         var server = asterisk["data"]!["sim-na"]!.GetValue<string>();
         Assert.StartsWith("Connected", server);
         Assert.Contains("WebSocket commands, Bulk variables, Asterisk 23.4.1", server);
+    }
+
+    [Fact]
+    public async Task Every_call_is_recorded_and_a_routed_call_ends_when_Asterisk_destroys_the_channel()
+    {
+        var setup = await NumberSetup.Create(system);
+        var number = TestNumbers.Next();
+        await setup.AddOk(number);
+
+        var routed = system.Asterisk.PlaceCall(number, "+442071230000");
+        Assert.Equal(CallOutcomeKind.Continued, (await routed.Outcome.WaitAsync(Patience)).Kind);
+        await Task.Delay(TimeSpan.FromMilliseconds(1500)); // the conversation with the agent
+        system.Asterisk.EndCall(routed.ChannelId);
+        var unknown = system.Asterisk.PlaceCall(TestNumbers.Next(), "+15550009999");
+        await unknown.Outcome.WaitAsync(Patience);
+
+        var recorded = await Recorded(routed.ChannelId);
+        Assert.Equal(CallRecordOutcome.Routed, recorded.Outcome);
+        Assert.Null(recorded.FailureReason);
+        Assert.Equal(number, recorded.PhoneNumber);
+        Assert.Equal("+442071230000", recorded.CallerNumber);
+        Assert.Equal(setup.Workspace.Id, recorded.WorkspaceId);
+        Assert.Equal(setup.TrunkId, recorded.TrunkId);
+        Assert.Equal(setup.AgentId, recorded.AgentId);
+        Assert.Equal("NA", recorded.Region);
+        Assert.Equal("sim-na", recorded.Server);
+        Assert.NotNull(recorded.EndedAt);
+        Assert.InRange(recorded.DurationSeconds!.Value, 1.5, 60);
+        Assert.Equal("Normal Clearing", recorded.EndCause);
+
+        var failed = await Recorded(unknown.ChannelId);
+        Assert.Equal(CallRecordOutcome.Failed, failed.Outcome);
+        Assert.Equal("unallocated", failed.FailureReason);
+        Assert.Null(failed.WorkspaceId);
+    }
+
+    private async Task<CallRecord> Recorded(string channelId)
+    {
+        var recorder = system.Cluster.Silos.OfType<InProcessSiloHandle>().First().SiloHost.Services.GetRequiredService<CallRecorder>();
+        CallRecord? found = null;
+        await Eventually.True(async () =>
+        {
+            found = (await recorder.ReadLatest(1000)).FirstOrDefault(r => r.ChannelId == channelId);
+            return found is not null;
+        }, $"a call record for channel {channelId}");
+        return found!;
     }
 }

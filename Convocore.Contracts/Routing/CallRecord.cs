@@ -1,0 +1,37 @@
+using System.Text.Json.Serialization;
+
+namespace Convocore.Contracts.Routing;
+
+public enum CallOutcome
+{
+    /// <summary>Handed to its agent.</summary>
+    Routed,
+    Failed,
+}
+
+/// <summary>
+/// One call that reached our Stasis application. A failed call ends when we release it; a routed call ends when
+/// Asterisk destroys the channel (we subscribe to it before handing it over), so its duration is real.
+/// </summary>
+/// <param name="FailureReason">unallocated, agent_unavailable, trunk_inactive or internal; null when routed.</param>
+public sealed record CallRecord(
+    string ChannelId,
+    string Dialed,
+    string? PhoneNumber,
+    string CallerNumber,
+    string? WorkspaceId,
+    string? TrunkId,
+    string? AgentId,
+    string? Region,
+    string Server,
+    DateTimeOffset StartedAt,
+    CallOutcome Outcome,
+    string? FailureReason,
+    DateTimeOffset? EndedAt,
+    double? DurationSeconds,
+    string? EndCause);
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, UseStringEnumConverter = true,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(CallRecord))]
+public sealed partial class CallRecordJsonContext : JsonSerializerContext;
