@@ -7,9 +7,12 @@ var orleans = builder.AddOrleans("orleans")
     .WithGrainStorage("Default", RedisProvider.For(redis))
     .WithReminders(RedisProvider.For(redis));
 
+var asterisk = builder.AddLocalAsterisk("asterisk");
+
 var silo = builder.AddProject<Projects.Convocore_Silo>("silo")
     .WithReference(orleans)
     .WithReference(redis)
+    .WithAsterisk(asterisk)
     .WaitFor(redis);
 
 builder.AddProject<Projects.Convocore_Web>("web")
