@@ -16,6 +16,9 @@ dotnet build Convocore.sln --no-restore -c Debug
 status=0
 dotnet test Convocore.sln --no-build --logger "trx;LogFileName=results.trx" --results-directory "$results" || status=$?
 
+# The routing load tool, briefly, as a smoke test (BENCHMARKS.md has the real runs).
+dotnet run --no-build --project bench/Convocore.Benchmarks -- routing --rates 200 --seconds 2 --numbers 100 || status=$?
+
 python3 - "$results" "${CI:-}" "${CONVOCORE_ASTERISK_BUNDLE:-}" <<'PY' || status=1
 import glob, sys, xml.etree.ElementTree as ET
 results, ci, bundle = sys.argv[1:4]

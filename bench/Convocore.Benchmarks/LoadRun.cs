@@ -1,0 +1,65 @@
+using System.Diagnostics;
+using Convocore.AriSimulator;
+
+namespace Convocore.Benchmarks;
+
+/// <summary>Latency figures of one run, in milliseconds.</summary>
+internal sealed record LoadResult(string Subject, int Rate, int Placed, int Answered, int Errors, double AchievedRate,
+    double FirstP50, double FirstP90, double FirstP99, double FirstMax, double FinalP50, double FinalP99)
+{
+    public override string ToString() =>
+        $"{Subject,-8} {Rate,6}/s placed {Placed,6} answered {Answered,6} errors {Errors,4} achieved {AchievedRate,8:F0}/s | " +
+        $"first command p50 {FirstP50,6:F3} p90 {FirstP90,6:F3} p99 {FirstP99,7:F3} max {FirstMax,8:F3} | final p50 {FinalP50,6:F3} p99 {FinalP99,7:F3} ms";
+}
+
+/// <summary>Fires StasisStart at a steady rate over a set of numbers and measures what comes back.</summary>
+internal static class LoadRun
+{
+    public static async Task<LoadResult> Run(string subject, AriSimulator.AriSimulator asterisk, IReadOnlyList<string> numbers, int rate, TimeSpan duration)
+    {
+        var total = (int)(rate * duration.TotalSeconds);
+        var calls = new List<(SimulatedCall Call, Task<long> Final)>(total);
+        var ticksPerCall = Stopwatch.Frequency / (double)rate;
+        var start = Stopwatch.GetTimestamp();
+        for (var i = 0; i < total; i++)
+        {
+            var due = start + (long)(i * ticksPerCall);
+            while (Stopwatch.GetTimestamp() < due)
+            {
+                var ahead = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), due);
+                if (ahead > TimeSpan.FromMilliseconds(2)) await Task.Delay(ahead - TimeSpan.FromMilliseconds(1));
+                else Thread.SpinWait(20);
+            }
+            var call = asterisk.PlaceCall(numbers[i % numbers.Count], "+15550000000");
+            calls.Add((call, call.Outcome.ContinueWith(_ => Stopwatch.GetTimestamp(), TaskContinuationOptions.ExecuteSynchronously)));
+        }
+        var sent = Stopwatch.GetElapsedTime(start);
+        await Task.WhenAny(Task.WhenAll(calls.Select(c => c.Final)), Task.Delay(TimeSpan.FromSeconds(10)));
+
+        var first = new List<double>(total);
+        var final = new List<double>(total);
+        var answered = 0;
+        var errors = 0;
+        foreach (var (call, finalAt) in calls)
+        {
+            if (!finalAt.IsCompletedSuccessfully || call.FirstCommandLatency is not { } latency)
+            {
+                errors++;
+                continue;
+            }
+            var outcome = await call.Outcome;
+            if (outcome.Kind == CallOutcomeKind.Continued) answered++;
+            else errors++;
+            first.Add(latency.TotalMilliseconds);
+            final.Add(Stopwatch.GetElapsedTime(call.StasisStartSentTimestamp, finalAt.Result).TotalMilliseconds);
+        }
+        first.Sort();
+        final.Sort();
+        return new LoadResult(subject, rate, total, answered, errors, total / sent.TotalSeconds,
+            Percentile(first, 50), Percentile(first, 90), Percentile(first, 99), first.Count == 0 ? double.NaN : first[^1],
+            Percentile(final, 50), Percentile(final, 99));
+    }
+
+    private static double Percentile(List<double> sorted, double p) =>
+        sorted.Count == 0 ? double.NaN : sorted[Math.Clamp((int)Math.Ceiling(p / 100 * sorted.Count) - 1, 0, sorted.Count - 1)];
+}
