@@ -50,4 +50,20 @@ public sealed class RoutingResilienceTests : IAsyncLifetime
         var outcome = await system.Asterisk.PlaceCall(number, "+15550001111").Outcome.WaitAsync(Patience);
         Assert.Equal(CallOutcomeKind.Continued, outcome.Kind);
     }
+
+    [Fact]
+    public async Task When_the_silo_holding_the_connection_crashes_another_silo_takes_it_over()
+    {
+        var owner = (await system.Client.GetGrain<IAsteriskConnectionGrain>(0).Ensure()).Silo;
+        var ownerSilo = system.Cluster.Silos.Single(s => s.SiloAddress.ToString() == owner);
+
+        await system.Cluster.KillSiloAsync(ownerSilo);
+
+        await Eventually.True(async () =>
+        {
+            var status = await system.Client.GetGrain<IAsteriskConnectionGrain>(0).Ensure();
+            return status.Silo != owner && status.State == AsteriskConnectionState.Connected;
+        }, "a surviving silo holds the connection");
+        Assert.Equal(1, system.Asterisk.GetEventConnectionCount(RoutingSystem.Application));
+    }
 }
