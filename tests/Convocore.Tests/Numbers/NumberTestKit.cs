@@ -42,6 +42,11 @@ internal sealed record NumberSetup(Workspace Workspace, string TrunkId, string A
     public async Task<ApiResponse> Add(string phoneNumber, string? agentId = null, object? additionalParams = null) =>
         await Workspace.AddNumber(TrunkId, phoneNumber, agentId ?? AgentId, additionalParams);
 
+    /// <summary>Adds a fresh number with one more field written as raw JSON, to send what a typed body cannot.</summary>
+    public Task<ApiResponse> AddWithRawField(string field, string json) =>
+        Api.Post($"/api/trunks/{TrunkId}/numbers",
+            $$"""{"phoneNumber":"{{TestNumbers.Next()}}","agentId":"{{AgentId}}","{{field}}":{{json}}}""");
+
     public async Task AddOk(string phoneNumber, string? agentId = null)
     {
         var response = await Add(phoneNumber, agentId);

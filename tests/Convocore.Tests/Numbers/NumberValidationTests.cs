@@ -128,8 +128,7 @@ public sealed class NumberValidationTests(ConvocoreSystem system)
     {
         var s = await NumberSetup.Create(system);
 
-        var response = await s.Api.Post($"/api/trunks/{s.TrunkId}/numbers",
-            $$"""{"phoneNumber":"{{TestNumbers.Next()}}","agentId":"{{s.AgentId}}","region":{{regionJson}}}""");
+        var response = await s.AddWithRawField("region", regionJson);
 
         response.AssertProblem(HttpStatusCode.BadRequest, "Region must be NA or EU");
         Assert.Equal(0, await s.NumberCount());
@@ -161,8 +160,7 @@ public sealed class NumberValidationTests(ConvocoreSystem system)
     {
         var s = await NumberSetup.Create(system);
 
-        var response = await s.Api.Post($"/api/trunks/{s.TrunkId}/numbers",
-            $$"""{"phoneNumber":"{{TestNumbers.Next()}}","agentId":"{{s.AgentId}}","additionalParams":{{json}}}""");
+        var response = await s.AddWithRawField("additionalParams", json);
 
         response.AssertProblem(HttpStatusCode.BadRequest, "additionalParams must be a JSON object");
         Assert.Equal(0, await s.NumberCount());
