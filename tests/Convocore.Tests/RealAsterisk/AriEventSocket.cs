@@ -30,11 +30,16 @@ public sealed class AriEventSocket : IAsyncDisposable
     public WebSocketState State => _socket.State;
 
     /// <summary>Connects to ws://127.0.0.1:8088/ari/events?app=convocore with Basic auth.</summary>
-    public static async Task<AriEventSocket> ConnectAsync(AsteriskFixture asterisk, string? app = null, CancellationToken ct = default)
+    /// <param name="subscribeAll">adds <c>subscribeAll=true</c>: the app hears the events of every channel, bridge and
+    /// endpoint: ChannelCreated, ChannelVarset, ChannelDialplan, ChannelDestroyed... (an observer beside the real Stasis app;
+    /// a channel's StasisStart/StasisEnd go to its own app only, observed on 23.4.1)</param>
+    public static async Task<AriEventSocket> ConnectAsync(AsteriskFixture asterisk, string? app = null, CancellationToken ct = default,
+        bool subscribeAll = false)
     {
         var s = new AriEventSocket();
         s._socket.Options.SetRequestHeader("Authorization", AsteriskFixture.BasicAuth().ToString());
-        var url = new Uri($"ws://{AsteriskFixture.SipHost}:{AsteriskFixture.AriPort}/ari/events?app={Uri.EscapeDataString(app ?? AsteriskFixture.AppName)}");
+        var url = new Uri($"ws://{AsteriskFixture.SipHost}:{AsteriskFixture.AriPort}/ari/events?app={Uri.EscapeDataString(app ?? AsteriskFixture.AppName)}" +
+                          (subscribeAll ? "&subscribeAll=true" : ""));
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(TimeSpan.FromSeconds(10));
         await s._socket.ConnectAsync(url, timeout.Token);
