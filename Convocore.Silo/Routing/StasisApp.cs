@@ -144,7 +144,7 @@ internal sealed class StasisApp(
             await Task.WhenAll(setVariables, subscribe);
             await client.ContinueAsync(channelId, options.AgentContext, assignment.AgentId, 1);
         }
-        catch (AriRequestException ex) when (ex.IsNotFound)
+        catch (AriRequestException ex) when (ex.IsChannelGone)
         {
             // The caller hung up while we decided: nothing is left to release.
             if (inProgress.TryRemove(channelId, out var gone)) recorder.Record(Ended(gone, DateTimeOffset.UtcNow, "caller hung up before the handoff"));

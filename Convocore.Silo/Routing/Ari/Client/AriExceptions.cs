@@ -9,8 +9,13 @@ internal sealed class AriRequestException(int statusCode, string method, string 
     public int StatusCode { get; } = statusCode;
     public string? ServerMessage { get; } = serverMessage;
 
-    /// <summary>Normal when the caller hung up before our command arrived.</summary>
     public bool IsNotFound => StatusCode == (int)HttpStatusCode.NotFound;
+
+    /// <summary>
+    /// The channel is gone: normal when the caller hung up before our command arrived. A subscription to a vanished
+    /// channel answers 422 ("Event source does not exist") rather than 404.
+    /// </summary>
+    public bool IsChannelGone => StatusCode is (int)HttpStatusCode.NotFound or (int)HttpStatusCode.UnprocessableEntity;
 }
 
 /// <summary>The events WebSocket closed while a command sent over it was waiting for its answer.</summary>
