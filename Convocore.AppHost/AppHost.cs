@@ -18,6 +18,7 @@ var silo = builder.AddProject<Projects.Convocore_Silo>("silo")
 builder.AddProject<Projects.Convocore_Web>("web")
     .WithReference(orleans.AsClient())
     .WithReference(redis)
+    .WithHttpHealthCheck("/health")
     .WaitFor(silo);
 
 builder.Build().Run();

@@ -66,4 +66,22 @@ public sealed class RoutingResilienceTests : IAsyncLifetime
         }, "a surviving silo holds the connection");
         Assert.Equal(1, system.Asterisk.GetEventConnectionCount(RoutingSystem.Application));
     }
+
+    [Fact]
+    public async Task A_command_that_fails_on_our_side_releases_the_caller_with_congestion_and_records_it()
+    {
+        var setup = await NumberSetup.Create(system);
+        var number = TestNumbers.Next();
+        await setup.AddOk(number);
+
+        system.Asterisk.FailNextCommands(1);
+        var call = system.Asterisk.PlaceCall(number, "+15550001111");
+        var outcome = await call.Outcome.WaitAsync(Patience);
+
+        Assert.Equal(CallOutcomeKind.HungUp, outcome.Kind);
+        Assert.Equal("congestion", outcome.HangupReason);
+        var recorded = await system.RecordedCall(call.ChannelId);
+        Assert.Equal(Contracts.Routing.CallOutcome.Failed, recorded.Outcome);
+        Assert.Equal("internal", recorded.FailureReason);
+    }
 }

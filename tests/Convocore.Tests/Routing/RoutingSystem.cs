@@ -1,5 +1,10 @@
 using Convocore.AriSimulator;
+using Convocore.Contracts.Routing;
+using Convocore.Silo.Routing;
 using Convocore.Tests.Infrastructure;
+using Convocore.Tests.Numbers;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.TestingHost;
 
 namespace Convocore.Tests.Routing;
 
@@ -24,6 +29,19 @@ public sealed class RoutingSystem : ConvocoreSystem
         await Asterisk.StartAsync();
         await base.InitializeAsync();
         await Asterisk.WaitForEventConnectionCountAsync(Application, 1).WaitAsync(TimeSpan.FromSeconds(30));
+    }
+
+    /// <summary>The call record of a channel, once the silo has written it.</summary>
+    public async Task<CallRecord> RecordedCall(string channelId)
+    {
+        var recorder = Cluster.Silos.OfType<InProcessSiloHandle>().First().SiloHost.Services.GetRequiredService<CallRecorder>();
+        CallRecord? found = null;
+        await Eventually.True(async () =>
+        {
+            found = (await recorder.ReadLatest(1000)).FirstOrDefault(r => r.ChannelId == channelId);
+            return found is not null;
+        }, $"a call record for channel {channelId}");
+        return found!;
     }
 
     public override async Task DisposeAsync()

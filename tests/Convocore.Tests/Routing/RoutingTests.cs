@@ -1,9 +1,6 @@
 using System.Net;
 using Convocore.AriSimulator;
 using Convocore.Contracts.Routing;
-using Convocore.Silo.Routing;
-using Microsoft.Extensions.DependencyInjection;
-using Orleans.TestingHost;
 using CallRecordOutcome = Convocore.Contracts.Routing.CallOutcome;
 using CallOutcome = Convocore.AriSimulator.CallOutcome;
 using Convocore.Tests.Numbers;
@@ -159,7 +156,7 @@ public sealed class RoutingTests(RoutingSystem system) : IClassFixture<RoutingSy
         var unknown = system.Asterisk.PlaceCall(TestNumbers.Next(), "+15550009999");
         await unknown.Outcome.WaitAsync(Patience);
 
-        var recorded = await Recorded(routed.ChannelId);
+        var recorded = await system.RecordedCall(routed.ChannelId);
         Assert.Equal(CallRecordOutcome.Routed, recorded.Outcome);
         Assert.Null(recorded.FailureReason);
         Assert.Equal(number, recorded.PhoneNumber);
@@ -173,21 +170,9 @@ public sealed class RoutingTests(RoutingSystem system) : IClassFixture<RoutingSy
         Assert.InRange(recorded.DurationSeconds!.Value, 1.5, 60);
         Assert.Equal("Normal Clearing", recorded.EndCause);
 
-        var failed = await Recorded(unknown.ChannelId);
+        var failed = await system.RecordedCall(unknown.ChannelId);
         Assert.Equal(CallRecordOutcome.Failed, failed.Outcome);
         Assert.Equal("unallocated", failed.FailureReason);
         Assert.Null(failed.WorkspaceId);
-    }
-
-    private async Task<CallRecord> Recorded(string channelId)
-    {
-        var recorder = system.Cluster.Silos.OfType<InProcessSiloHandle>().First().SiloHost.Services.GetRequiredService<CallRecorder>();
-        CallRecord? found = null;
-        await Eventually.True(async () =>
-        {
-            found = (await recorder.ReadLatest(1000)).FirstOrDefault(r => r.ChannelId == channelId);
-            return found is not null;
-        }, $"a call record for channel {channelId}");
-        return found!;
     }
 }
