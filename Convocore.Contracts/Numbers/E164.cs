@@ -58,6 +58,15 @@ public static class E164
             digits.Length is > 0 and <= MaxDigits && digits[0] != '0' ? string.Concat("+", digits) : null;
     }
 
+    /// <summary>
+    /// True when a dialed DID carries no international prefix ('+', 00 or 011), so only a default country makes it E.164.
+    /// </summary>
+    public static bool IsNationalFormat(ReadOnlySpan<char> dialed)
+    {
+        dialed = dialed.Trim();
+        return !dialed.IsEmpty && dialed[0] != '+' && !dialed.StartsWith("00") && !(dialed.StartsWith("011") && dialed.Length > 11);
+    }
+
     private static bool IsStrictlyFormatted(string input) =>
         input.Length is >= 3 and <= MaxDigits + 1 && input[0] == '+' && input[1] != '0' && AllDigits(input.AsSpan(1));
 

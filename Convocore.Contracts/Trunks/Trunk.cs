@@ -63,6 +63,9 @@ public interface ITrunkGrain : IGrainWithStringKey
     /// <summary>For the call path: true when the trunk exists and is active. Reads no storage.</summary>
     Task<bool> IsActive();
 
+    /// <summary>For the call path: the country national-format DIDs from this trunk belong to, if set. Reads no storage.</summary>
+    Task<string?> DefaultCountry();
+
     /// <summary>Numbers in E.164 order after <paramref name="cursor"/> (exclusive), at most <paramref name="limit"/>.</summary>
     Task<Numbers.NumberPage?> ListNumbers(string? cursor, int limit);
 }

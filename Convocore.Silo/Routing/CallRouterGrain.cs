@@ -32,7 +32,10 @@ internal enum CallFailure
 [Alias("convocore.call-router")]
 internal interface ICallRouterGrain : IGrainWithIntegerKey
 {
-    Task<RouteDecision> Route(string dialed);
+    /// <param name="dialed">The DID as the provider sent it.</param>
+    /// <param name="trunkOfCall">"workspaceId/trunkId" of the trunk the call came in on, when the dialplan passes it:
+    /// its default country turns national-format DIDs into E.164.</param>
+    Task<RouteDecision> Route(string dialed, string? trunkOfCall);
 }
 
 /// <summary>
@@ -43,9 +46,12 @@ internal interface ICallRouterGrain : IGrainWithIntegerKey
 [StatelessWorker]
 internal sealed class CallRouterGrain : Grain, ICallRouterGrain
 {
-    public async Task<RouteDecision> Route(string dialed)
+    public async Task<RouteDecision> Route(string dialed, string? trunkOfCall)
     {
-        if (E164.NormalizeDialed(dialed) is not { } phoneNumber)
+        var defaultCountry = trunkOfCall is not null && E164.IsNationalFormat(dialed) && IsScopedId(trunkOfCall)
+            ? await GrainFactory.GetGrain<ITrunkGrain>(trunkOfCall).DefaultCountry()
+            : null;
+        if (E164.NormalizeDialed(dialed, defaultCountry) is not { } phoneNumber)
             return RouteDecision.Reject(null, null, "unallocated", CallFailure.Unallocated);
         if (await GrainFactory.GetGrain<IPhoneNumberGrain>(phoneNumber).GetAssignment() is not { } assignment)
             return RouteDecision.Reject(phoneNumber, null, "unallocated", CallFailure.Unallocated);
@@ -55,5 +61,11 @@ internal sealed class CallRouterGrain : Grain, ICallRouterGrain
         if (!await trunk) return RouteDecision.Reject(phoneNumber, assignment, "rejected", CallFailure.TrunkInactive);
         if (await agent is not null) return RouteDecision.Reject(phoneNumber, assignment, "normal_unspecified", CallFailure.AgentUnavailable);
         return RouteDecision.Continue(phoneNumber, assignment);
+    }
+
+    private static bool IsScopedId(string scoped)
+    {
+        var slash = scoped.IndexOf('/');
+        return slash > 0 && Ids.IsWellFormed(scoped[..slash]) && Ids.IsWellFormed(scoped[(slash + 1)..]);
     }
 }

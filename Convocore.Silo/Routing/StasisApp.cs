@@ -102,12 +102,13 @@ internal sealed class StasisApp(
     {
         var channelId = start.Channel.Id;
         var dialed = start.Args.Count > 0 ? start.Args[0] : start.Channel.Dialplan.Exten;
+        var trunk = start.Args.Count > 1 && start.Args[1].Length > 0 ? start.Args[1] : null;
         var call = new CallRecord(channelId, dialed, null, start.Channel.Caller.Number, null, null, null, region, server.DisplayName,
             start.Channel.CreationTime == default ? start.Timestamp : start.Channel.CreationTime,
             CallOutcome.Failed, null, null, null, null);
         try
         {
-            var decision = await grains.GetGrain<ICallRouterGrain>(0).Route(dialed).WaitAsync(options.DecisionTimeout);
+            var decision = await grains.GetGrain<ICallRouterGrain>(0).Route(dialed, trunk).WaitAsync(options.DecisionTimeout);
             if (decision.Assignment is { } known)
             {
                 call = call with

@@ -23,6 +23,8 @@ internal sealed class TrunkGrain(
 
     public Task<bool> IsActive() => Task.FromResult(Record is { Active: true });
 
+    public Task<string?> DefaultCountry() => Task.FromResult(Record?.DefaultCountry);
+
     public async Task<NumberPage?> ListNumbers(string? cursor, int limit)
     {
         if (Record is null) return null;

@@ -98,6 +98,30 @@ public sealed class RoutingTests(RoutingSystem system) : IClassFixture<RoutingSy
     }
 
     [Fact]
+    public async Task A_national_DID_is_routed_with_the_default_country_of_the_trunk_the_dialplan_names()
+    {
+        var setup = await NumberSetup.Create(system);
+        var created = await setup.Api.Post("/api/trunks", new { name = "BT", region = "EU", defaultCountry = "GB" });
+        Assert.Equal(HttpStatusCode.Created, created.Status);
+        var ukTrunk = created.Body!["id"]!.GetValue<string>();
+        var national = "0207946" + Random.Shared.Next(0, 10_000).ToString("D4");
+        var number = "+44" + national[1..];
+        Assert.Equal(HttpStatusCode.Created, (await setup.Workspace.AddNumber(ukTrunk, number, setup.AgentId)).Status);
+
+        var withTrunk = await system.Asterisk.PlaceCall(national, "+442071230000", [national, $"{setup.Workspace.Id}/{ukTrunk}"]).Outcome.WaitAsync(Patience);
+        Assert.Equal(CallOutcomeKind.Continued, withTrunk.Kind);
+        Assert.Equal(number, withTrunk.Variables["CONVOCORE_NUMBER"]);
+        Assert.Equal(ukTrunk, withTrunk.Variables["CONVOCORE_TRUNK_ID"]);
+
+        var withoutTrunk = await system.Asterisk.PlaceCall(national, "+442071230000", [national, ""]).Outcome.WaitAsync(Patience);
+        Assert.Equal(CallOutcomeKind.HungUp, withoutTrunk.Kind);
+        Assert.Equal("unallocated", withoutTrunk.HangupReason);
+
+        var trunkOfNoCountry = await system.Asterisk.PlaceCall(national, "+442071230000", [national, $"{setup.Workspace.Id}/{setup.TrunkId}"]).Outcome.WaitAsync(Patience);
+        Assert.Equal("unallocated", trunkOfNoCountry.HangupReason);
+    }
+
+    [Fact]
     public async Task A_number_whose_agent_stopped_being_voice_enabled_is_refused_and_the_trunk_switch_refuses_too()
     {
         var setup = await NumberSetup.Create(system);
