@@ -1,3 +1,4 @@
+using Orleans.Configuration;
 using Convocore.Silo.Numbers;
 using Convocore.Silo.Routing;
 using Convocore.Silo.Workspaces;
@@ -19,6 +20,9 @@ internal static class SiloServices
         services.AddSingleton<CallRecorder>();
         services.AddHostedService(sp => sp.GetRequiredService<CallRecorder>());
         services.AddHostedService<AsteriskConnectionKeeper>();
+        // An ARI connection lives on one silo; when that silo crashes, calls go unanswered until membership
+        // declares it dead. Probing every second (three misses) brings a takeover within 5 s instead of ~14 s.
+        services.Configure<ClusterMembershipOptions>(options => options.ProbeTimeout = TimeSpan.FromSeconds(1));
         return services;
     }
 }

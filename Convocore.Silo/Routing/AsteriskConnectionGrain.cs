@@ -54,6 +54,7 @@ internal sealed class AsteriskConnectionGrain(
 internal sealed class AsteriskConnectionKeeper(
     IOptions<AsteriskOptions> options,
     IGrainFactory grains,
+    IClusterMembershipService membership,
     ILogger<AsteriskConnectionKeeper> logger) : BackgroundService
 {
     private static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
@@ -66,8 +67,10 @@ internal sealed class AsteriskConnectionKeeper(
             logger.LogInformation("No Asterisk server is configured (Convocore:Asterisk:Servers); no calls will be routed");
             return;
         }
-        using var timer = new PeriodicTimer(Interval);
-        while (await timer.WaitForNextTickAsync(stoppingToken))
+        // A silo declared dead may have held a connection: look again at once rather than at the next tick.
+        using var membershipChanged = new SemaphoreSlim(0);
+        _ = WatchMembership(membershipChanged, stoppingToken);
+        while (!stoppingToken.IsCancellationRequested)
         {
             for (var index = 0; index < servers; index++)
             {
@@ -77,10 +80,35 @@ internal sealed class AsteriskConnectionKeeper(
                 }
                 catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
                 {
-                    // The silo may still be joining, or the owner just died: the next tick tries again.
+                    // The silo may still be joining, or the owner just died: the next round tries again.
                     logger.LogDebug(ex, "Keeping Asterisk connection {Index} alive failed", index);
                 }
             }
+            try
+            {
+                await membershipChanged.WaitAsync(Interval, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    private async Task WatchMembership(SemaphoreSlim membershipChanged, CancellationToken stoppingToken)
+    {
+        try
+        {
+            await foreach (var _ in membership.MembershipUpdates.WithCancellation(stoppingToken))
+            {
+                membershipChanged.Release();
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (ObjectDisposedException)
+        {
         }
     }
 }
