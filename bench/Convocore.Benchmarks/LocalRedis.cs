@@ -10,7 +10,7 @@ internal sealed class LocalRedis : IDisposable
     private readonly string directory = Directory.CreateTempSubdirectory("convocore-bench-redis-").FullName;
     private readonly Process process;
 
-    public LocalRedis()
+    public LocalRedis(bool durable = true)
     {
         using (var listener = new TcpListener(IPAddress.Loopback, 0))
         {
@@ -18,7 +18,7 @@ internal sealed class LocalRedis : IDisposable
             Port = ((IPEndPoint)listener.LocalEndpoint).Port;
         }
         var start = new ProcessStartInfo("redis-server") { RedirectStandardOutput = true, UseShellExecute = false };
-        foreach (var arg in new[] { "--port", Port.ToString(), "--bind", "127.0.0.1", "--dir", directory, "--appendonly", "yes", "--appendfsync", "always", "--save", "" })
+        foreach (var arg in new[] { "--port", Port.ToString(), "--bind", "127.0.0.1", "--dir", directory, "--appendonly", durable ? "yes" : "no", "--appendfsync", "always", "--save", "" })
             start.ArgumentList.Add(arg);
         process = Process.Start(start)!;
         process.BeginOutputReadLine();

@@ -1,0 +1,51 @@
+using System.Globalization;
+using Convocore.Contracts.Agents;
+using Convocore.Contracts.Common;
+using Convocore.Contracts.Numbers;
+using Convocore.Contracts.Trunks;
+using Convocore.Contracts.Workspaces;
+using Convocore.Silo;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using StackExchange.Redis;
+
+namespace Convocore.Benchmarks;
+
+/// <summary>A silo in this process with the production silo services and Redis grain storage.</summary>
+internal static class BenchSilo
+{
+    public static async Task<IHost> StartAsync(LocalRedis redis, IDictionary<string, string?> settings)
+    {
+        var silo = Host.CreateApplicationBuilder();
+        silo.Logging.SetMinimumLevel(LogLevel.Warning);
+        silo.Configuration.AddInMemoryCollection(settings);
+        silo.Services.AddKeyedSingleton<IConnectionMultiplexer>("redis", (_, _) => ConnectionMultiplexer.Connect(redis.ConnectionString));
+        silo.UseOrleans(orleans =>
+        {
+            orleans.UseLocalhostClustering();
+            orleans.AddRedisGrainStorageAsDefault(o => o.ConfigurationOptions = ConfigurationOptions.Parse(redis.ConnectionString));
+            orleans.UseInMemoryReminderService();
+        });
+        silo.Services.AddConvocoreSilo();
+        var host = silo.Build();
+        await host.StartAsync();
+        return host;
+    }
+
+    /// <summary>An Enterprise workspace with one agent and one trunk holding <paramref name="count"/> numbers.</summary>
+    public static async Task<IReadOnlyList<string>> ConfigureNumbers(IGrainFactory grains, int count, int offset = 0)
+    {
+        var workspace = grains.GetGrain<IWorkspaceGrain>(Ids.New());
+        await workspace.Create("bench", Plan.Enterprise);
+        var agent = (await workspace.CreateAgent(new AgentDraft("Bench agent", true, new VoiceConfiguration("openai", "alloy", "en-US")))).Value!;
+        var trunk = (await workspace.CreateTrunk(new TrunkDraft("Bench trunk", Region.NA, true, null))).Value!;
+        var numbers = Enumerable.Range(0, count).Select(i => "+1555" + (3_000_000 + offset + i).ToString("D7", CultureInfo.InvariantCulture)).ToArray();
+        foreach (var chunk in numbers.Chunk(50))
+        {
+            await Task.WhenAll(chunk.Select(n => workspace.AddNumber(new AddNumber(trunk.Id, n, agent.Id, null, """{"bench":true}"""))));
+        }
+        return numbers;
+    }
+}
