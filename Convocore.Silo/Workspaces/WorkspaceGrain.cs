@@ -27,6 +27,7 @@ internal sealed class WorkspaceGrain(
 {
     private const int MaxNameLength = 120;
     private int numberCount;
+    private bool markedPending;
 
     private string Id => this.GetPrimaryKeyString();
     private bool Exists => state.State.Name is not null;
@@ -257,6 +258,7 @@ internal sealed class WorkspaceGrain(
             await state.WriteStateAsync();
         }
         await index.ClearPending(Id);
+        markedPending = false;
         numberCount = await index.CountInWorkspace(Id);
     }
 
@@ -301,15 +303,23 @@ internal sealed class WorkspaceGrain(
     private async Task Begin(PendingNumberChange change)
     {
         state.State.Pending[change.PhoneNumber] = change;
-        await state.WriteStateAsync();
-        await index.MarkPending(Id);
+        if (markedPending)
+        {
+            await state.WriteStateAsync();
+            return;
+        }
+        await Task.WhenAll(state.WriteStateAsync(), index.MarkPending(Id));
+        markedPending = true;
     }
 
+    /// <summary>
+    /// The workspace stays in the sweeper's pending set until the sweeper's next Reconcile clears it: clearing it here
+    /// would cost every change one more durable Redis write, and each is an fsync.
+    /// </summary>
     private async Task Finish(PendingNumberChange change)
     {
         state.State.Pending.Remove(change.PhoneNumber);
         await state.WriteStateAsync();
-        if (state.State.Pending.Count == 0) await index.ClearPending(Id);
     }
 
     private Failure? QuotaFailure()
