@@ -13,6 +13,7 @@ internal sealed class LiveHub(WorkspaceFeeds feeds) : Hub
 {
     public const string Path = "/hubs/live";
     public const string ChangedMessage = "workspaceChanged";
+    public const string SubscribedMessage = "subscribed";
 
     public static string Group(string workspaceId) => "workspace:" + workspaceId;
 
@@ -21,6 +22,8 @@ internal sealed class LiveHub(WorkspaceFeeds feeds) : Hub
         var workspaceId = Context.User!.WorkspaceId();
         await Groups.AddToGroupAsync(Context.ConnectionId, Group(workspaceId));
         await feeds.Join(workspaceId);
+        // The handshake completes before this method runs: only now is every later change sure to be pushed.
+        await Clients.Caller.SendAsync(SubscribedMessage);
     }
 
     public override async Task OnDisconnectedAsync(Exception? exception) =>

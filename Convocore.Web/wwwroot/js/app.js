@@ -1,4 +1,4 @@
-import { $, el, setText, syncList, plural, openDialog, wireCloseButtons } from './dom.js';
+import { $, el, setText, syncList, plural, openDialog, wireCloseButtons, trashIcon } from './dom.js';
 import { api, get, listNumbers, numberPath, signedOut, ApiError } from './api.js';
 import { connectLive, disconnectLive } from './live.js';
 import { showAnalytics, hideAnalytics } from './analytics.js';
@@ -164,7 +164,7 @@ function createNumberRow(number) {
       el('span', { class: 'agent-title' }),
       el('span', { class: 'muted agent-id' })),
     el('div', { class: 'number-reassign' }, label, select, reassign),
-    el('button', { type: 'button', class: 'icon danger delete-number' }, el('span', { 'aria-hidden': 'true', class: 'trash' })),
+    el('button', { type: 'button', class: 'icon danger delete-number' }, trashIcon()),
     el('p', { class: 'field-error row-error', role: 'alert' }));
   const id = `reassign-${Math.random().toString(36).slice(2)}`;
   select.id = id;

@@ -64,3 +64,19 @@ export function wireCloseButtons(root = document) {
     button.addEventListener('click', () => button.closest('dialog').close('cancel'));
   }
 }
+
+/** A trash-can icon drawn as SVG (no icon font: headless and minimal systems lack emoji glyphs). */
+export function trashIcon() {
+  const ns = 'http://www.w3.org/2000/svg';
+  const svg = document.createElementNS(ns, 'svg');
+  svg.setAttribute('viewBox', '0 0 24 24');
+  svg.setAttribute('width', '20');
+  svg.setAttribute('height', '20');
+  svg.setAttribute('aria-hidden', 'true');
+  svg.setAttribute('focusable', 'false');
+  const path = document.createElementNS(ns, 'path');
+  path.setAttribute('fill', 'currentColor');
+  path.setAttribute('d', 'M9 3h6l1 2h4v2H4V5h4l1-2zm-3 6h12l-1 12H7L6 9zm4 2v8h2v-8h-2zm4 0v8h2v-8h-2z');
+  svg.append(path);
+  return svg;
+}

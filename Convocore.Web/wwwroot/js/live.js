@@ -26,11 +26,14 @@ export function connectLive({ onChange, onResync, status }) {
     .build();
   connection = current;
   current.on('workspaceChanged', () => onChange());
-  current.onreconnecting(() => setStatus(status, 'Reconnecting…', false));
-  current.onreconnected(() => {
+  // Sent by the server once this connection's workspace feed is in place (after every connect and reconnect):
+  // re-read then, so nothing changed in between is missed.
+  current.on('subscribed', () => {
     setStatus(status, 'Live', true);
     onResync();
   });
+  current.onreconnecting(() => setStatus(status, 'Reconnecting…', false));
+  current.onreconnected(() => setStatus(status, 'Connected, syncing…', false));
   current.onclose(() => {
     if (connection !== current) return;
     setStatus(status, 'Offline, retrying…', false);
@@ -44,9 +47,6 @@ async function startConnection(current, status, onResync) {
   if (connection !== current) return;
   try {
     await current.start();
-    setStatus(status, 'Live', true);
-    // Anything that changed before the connection was up.
-    onResync();
   } catch {
     if (connection !== current) return;
     setStatus(status, 'Offline, retrying…', false);

@@ -16,7 +16,6 @@ public sealed class DashboardPage(IPage page) : IAsyncDisposable
     public ILocator Dialog => Page.GetByRole(AriaRole.Dialog);
     public ILocator Usage => Page.Locator("#usage");
     public ILocator LimitWarning => Page.Locator("#limit-warning");
-    public ILocator LiveStatus => Page.GetByRole(AriaRole.Status).Filter(new() { HasTextRegex = new Regex("Live|Connecting|Reconnecting|Offline") });
 
     public void WatchForErrors() => Page.PageError += (_, error) => pageErrors.Add(error);
 
