@@ -1,7 +1,7 @@
 import { $, el, setText, syncList, plural, openDialog, wireCloseButtons, trashIcon } from './dom.js';
 import { api, get, listNumbers, numberPath, signedOut, ApiError } from './api.js';
 import { connectLive, disconnectLive } from './live.js';
-import { showAnalytics, hideAnalytics } from './analytics.js';
+import { showAnalytics, hideAnalytics, numberVolumes } from './analytics.js';
 
 // The product's fixed texts (Convocore.Contracts), shown before submit where the page can know them.
 const Texts = {
@@ -18,7 +18,9 @@ const state = {
   agents: [],
   numbers: new Map(), // trunkId → numbers, for expanded cards
   expanded: new Set(),
+  volumes: null, // phoneNumber → calls in the last 30 days; null while analytics are unavailable
 };
+let analyticsAvailable = true;
 
 // ---------- loading and live refresh ----------
 
@@ -51,6 +53,10 @@ async function load() {
   const ids = new Set(trunks.map((t) => t.id));
   for (const id of [...state.expanded]) if (!ids.has(id)) state.expanded.delete(id);
   const lists = await Promise.all([...state.expanded].map(async (id) => [id, await listNumbers(id).catch(() => null)]));
+  if (analyticsAvailable) {
+    state.volumes = await numberVolumes().catch(() => state.volumes);
+    if (state.volumes === null) analyticsAvailable = false;
+  }
   state.workspace = workspace;
   state.trunks = trunks;
   state.agents = agents;
@@ -159,7 +165,8 @@ function createNumberRow(number) {
   const row = el('li', { class: 'number-row' },
     el('div', { class: 'number-main' },
       el('span', { class: 'phone' }),
-      el('span', { class: 'tag number-region' })),
+      el('span', { class: 'tag number-region' }),
+      el('span', { class: 'muted number-calls', hidden: true })),
     el('div', { class: 'number-agent' },
       el('span', { class: 'agent-title' }),
       el('span', { class: 'muted agent-id' })),
@@ -179,6 +186,9 @@ function updateNumberRow(row, number) {
   row.dataset.agent = number.agentId;
   setText(row.querySelector('.phone'), number.phoneNumber);
   setText(row.querySelector('.number-region'), number.region);
+  const calls = row.querySelector('.number-calls');
+  calls.hidden = !state.volumes;
+  if (state.volumes) setText(calls, `${plural(state.volumes.get(number.phoneNumber) ?? 0, 'call', 'calls')} in 30 days`);
   setText(row.querySelector('.agent-title'), number.agentTitle ?? '(agent deleted)');
   setText(row.querySelector('.agent-id'), number.agentId);
   setText(row.querySelector('label'), `Agent for ${number.phoneNumber}`);
