@@ -544,6 +544,7 @@ function show(view) {
   $('nav').hidden = !signedIn;
   $('sign-out').hidden = !signedIn;
   $('live-status').hidden = !signedIn;
+  $('usage').hidden = !signedIn;
   $('nav-numbers').toggleAttribute('aria-current', view === 'numbers-view');
   $('nav-analytics').toggleAttribute('aria-current', view === 'analytics-view');
   if ($('nav-numbers').hasAttribute('aria-current')) $('nav-numbers').setAttribute('aria-current', 'page');

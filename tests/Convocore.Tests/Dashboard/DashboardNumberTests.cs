@@ -277,7 +277,8 @@ public sealed class DashboardNumberTests(DashboardSystem system)
 
         await dashboard.Card("Vonage").GetByRole(AriaRole.Button, new() { Name = "Deactivate Vonage" }).ClickAsync();
         await dashboard.Dialog.GetByRole(AriaRole.Button, new() { Name = "Deactivate" }).ClickAsync();
-        await Expect(dashboard.Card("Vonage")).ToContainTextAsync("Inactive");
+        await Expect(dashboard.Card("Vonage").GetByText("Inactive", new() { Exact = true })).ToBeVisibleAsync();
+        await Expect(dashboard.Card("Vonage").GetByRole(AriaRole.Button, new() { Name = "Activate Vonage" })).ToBeVisibleAsync();
         var trunks = await workspace.Api.Get("/api/trunks");
         Assert.False(trunks.Body![0]!["active"]!.GetValue<bool>());
         await dashboard.Screenshot("set-up-from-empty");
