@@ -21,7 +21,13 @@ export function connectLive({ onChange, onResync, status }) {
   }
   const current = new signalR.HubConnectionBuilder()
     .withUrl('/hubs/live')
-    .withAutomaticReconnect({ nextRetryDelayInMilliseconds: (context) => delays[Math.min(context.previousRetryCount, delays.length - 1)] })
+    .withAutomaticReconnect({
+      nextRetryDelayInMilliseconds: (context) => {
+        // Still failing: re-read once, which also notices a session that ended meanwhile (and goes to sign-in).
+        if (context.previousRetryCount === 2) onResync();
+        return delays[Math.min(context.previousRetryCount, delays.length - 1)];
+      },
+    })
     .configureLogging(signalR.LogLevel.Warning)
     .build();
   connection = current;

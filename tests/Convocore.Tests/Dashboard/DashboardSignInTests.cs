@@ -84,6 +84,62 @@ public sealed class DashboardSignInTests(DashboardSystem system)
     }
 
     [Fact]
+    public async Task A_session_started_on_one_web_instance_is_valid_on_another()
+    {
+        var workspace = await ApiClient.CreateWorkspace(system.WebAddress, "Pro", "Two replicas");
+        var secondWeb = await system.SecondWebAddress();
+        await using var dashboard = await system.OpenDashboard();
+        await dashboard.SignIn(workspace.ApiKey);
+
+        // Same host, another port: the browser sends the same cookie, which the other replica must be able to read.
+        var other = await dashboard.Page.Context.NewPageAsync();
+        await other.GotoAsync(new Uri(secondWeb, "/").ToString());
+        await Expect(other.Locator("#usage")).ToHaveTextAsync("0 of 50 numbers · Pro plan");
+        await Expect(other.GetByRole(AriaRole.Status).Filter(new() { HasText = "Live" })).ToBeVisibleAsync();
+    }
+
+    [Fact]
+    public async Task The_dashboard_works_from_the_keyboard_and_dialogs_give_focus_back()
+    {
+        var s = await DashboardSetup.Create(system);
+        await using var dashboard = await system.OpenDashboard();
+        var page = dashboard.Page;
+        await Expect(page.GetByLabel("API key")).ToBeFocusedAsync();
+        await page.Keyboard.TypeAsync(s.Workspace.ApiKey);
+        await page.Keyboard.PressAsync("Enter");
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Phone numbers" })).ToBeVisibleAsync();
+
+        var chevron = page.GetByRole(AriaRole.Button, new() { Name = "Show numbers of Twilio" });
+        await chevron.FocusAsync();
+        await page.Keyboard.PressAsync("Enter");
+        await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Hide numbers of Twilio" })).ToHaveAttributeAsync("aria-expanded", "true");
+        await Expect(dashboard.Card("Twilio")).ToContainTextAsync("No numbers yet.");
+
+        await page.Keyboard.PressAsync("Tab");
+        await Expect(dashboard.Card("Twilio").GetByRole(AriaRole.Button, new() { Name = "Add Number" })).ToBeFocusedAsync();
+        await page.Keyboard.PressAsync("Enter");
+        await Expect(dashboard.Dialog.GetByLabel("Phone Number")).ToBeFocusedAsync();
+        await page.Keyboard.TypeAsync("+15557770001");
+        await page.Keyboard.PressAsync("Tab");
+        await Expect(dashboard.Dialog.GetByLabel("Agent", new() { Exact = true })).ToBeFocusedAsync();
+        await dashboard.Dialog.GetByLabel("Agent", new() { Exact = true }).SelectOptionAsync(new SelectOptionValue { Label = "Receptionist" });
+        await page.Keyboard.PressAsync("Tab");
+        await page.Keyboard.PressAsync("Tab");
+        await Expect(dashboard.Dialog.GetByRole(AriaRole.Button, new() { Name = "Add Number" })).ToBeFocusedAsync();
+        await page.Keyboard.PressAsync("Enter");
+        await Expect(dashboard.Dialog).ToBeHiddenAsync();
+        await Expect(dashboard.Card("Twilio").GetByRole(AriaRole.Button, new() { Name = "Add Number" })).ToBeFocusedAsync();
+        await Expect(dashboard.Badge("Twilio")).ToHaveAttributeAsync("aria-label", "1 number");
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Delete +15557770001" }).FocusAsync();
+        await page.Keyboard.PressAsync("Enter");
+        await Expect(dashboard.Dialog).ToBeVisibleAsync();
+        await page.Keyboard.PressAsync("Escape");
+        await Expect(dashboard.Dialog).ToBeHiddenAsync();
+        await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Delete +15557770001" })).ToBeFocusedAsync();
+    }
+
+    [Fact]
     public async Task The_live_hub_refuses_a_connection_without_a_session()
     {
         using var http = new HttpClient { BaseAddress = system.WebAddress };
