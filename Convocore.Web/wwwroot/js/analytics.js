@@ -142,12 +142,14 @@ async function reload() {
   try {
     const figures = await get(number ? `/api/numbers/${encodeURIComponent(number)}/analytics?${query}` : `/api/analytics?${query}`);
     $('an-body').hidden = false;
+    $('an-filters').hidden = false;
     drawFigures(figures);
     await loadLog();
     setText(status, number ? `Figures for ${number}.` : 'Figures for the whole workspace.');
   } catch (error) {
     if (error instanceof ApiError && error.status === 404 && !error.problem?.detail) {
       $('an-body').hidden = true;
+      $('an-filters').hidden = true;
       setText(status, 'Call analytics are not available on this server yet. Numbers and agents work as usual.');
     } else {
       setText(status, error.problem?.detail ?? error.message);
@@ -290,5 +292,6 @@ async function page(step) {
   } catch (error) {
     setText($('an-status'), error.problem?.detail ?? error.message);
   }
-  $(step > 0 ? 'an-older' : 'an-newer').focus();
+  const moved = $(step > 0 ? 'an-older' : 'an-newer');
+  (moved.disabled ? $(step > 0 ? 'an-newer' : 'an-older') : moved).focus();
 }
