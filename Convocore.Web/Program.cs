@@ -1,6 +1,7 @@
 using Convocore.Web;
 using Convocore.Web.Agents;
 using Convocore.Web.Api;
+using Convocore.Web.Dashboard;
 using Convocore.Web.Numbers;
 using Convocore.Web.Trunks;
 using Convocore.Web.Workspaces;
@@ -15,11 +16,14 @@ builder.Services.AddHealthChecks()
     .AddCheck<ClusterHealthCheck>("cluster")
     .AddCheck<AsteriskHealthCheck>("asterisk");
 builder.Services.AddConvocoreApi();
+builder.Services.AddDashboard();
 
 var app = builder.Build();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+app.UseDashboardPages();
 app.UseAuthentication();
+app.UseCsrfHeaderCheck();
 app.UseAuthorization();
 app.MapDefaultEndpoints();
 app.MapOpenApi();
@@ -27,4 +31,5 @@ app.MapWorkspaceEndpoints();
 app.MapAgentEndpoints();
 app.MapTrunkEndpoints();
 app.MapNumberEndpoints();
+app.MapDashboard();
 app.Run();

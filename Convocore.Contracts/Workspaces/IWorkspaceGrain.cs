@@ -38,6 +38,20 @@ public interface IWorkspaceGrain : IGrainWithStringKey
 
     /// <summary>Finishes or rolls back any number change that a crash interrupted.</summary>
     Task Reconcile();
+
+    /// <summary>
+    /// Adds (or renews) an observer told about every change; a subscription lapses unless renewed within
+    /// <see cref="WorkspaceObservers.Expiry"/>, so a web instance that goes away is forgotten.
+    /// </summary>
+    Task Subscribe(IWorkspaceObserver observer);
+    Task Unsubscribe(IWorkspaceObserver observer);
+}
+
+public static class WorkspaceObservers
+{
+    public static readonly TimeSpan Expiry = TimeSpan.FromMinutes(1);
+    /// <summary>Also bounds how long observers are missing after the workspace grain moves to another silo.</summary>
+    public static readonly TimeSpan RenewEvery = TimeSpan.FromSeconds(10);
 }
 
 [GenerateSerializer, Immutable, Alias("convocore.workspace-summary")]

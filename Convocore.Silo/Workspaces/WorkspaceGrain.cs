@@ -8,6 +8,7 @@ using Convocore.Contracts.Workspaces;
 using Convocore.Silo.Agents;
 using Convocore.Silo.Numbers;
 using Convocore.Silo.Trunks;
+using Orleans.Utilities;
 
 namespace Convocore.Silo.Workspaces;
 
@@ -26,6 +27,7 @@ internal sealed class WorkspaceGrain(
     ILogger<WorkspaceGrain> logger) : Grain, IWorkspaceGrain
 {
     private const int MaxNameLength = 120;
+    private readonly ObserverManager<IWorkspaceObserver> observers = new(WorkspaceObservers.Expiry, logger);
     private int numberCount;
     private bool markedPending;
 
@@ -58,6 +60,7 @@ internal sealed class WorkspaceGrain(
         if (!Exists) return WorkspaceNotFound;
         state.State.Plan = plan;
         await state.WriteStateAsync();
+        Changed(WorkspaceChangeKind.Plan);
         return Summary();
     }
 
@@ -96,6 +99,7 @@ internal sealed class WorkspaceGrain(
         await Agent(agentId).Save(draft.Normalized());
         state.State.AgentIds.Add(agentId);
         await state.WriteStateAsync();
+        Changed(WorkspaceChangeKind.Agents);
         return (await Agent(agentId).Get())!;
     }
 
@@ -104,6 +108,7 @@ internal sealed class WorkspaceGrain(
         if (!state.State.AgentIds.Contains(agentId)) return Failure.NotFound(NumberRules.AgentNotFound);
         if (AgentRules.Validate(draft) is { } failure) return failure;
         await Agent(agentId).Save(draft.Normalized());
+        Changed(WorkspaceChangeKind.Agents);
         return (await Agent(agentId).Get())!;
     }
 
@@ -116,6 +121,7 @@ internal sealed class WorkspaceGrain(
         await Agent(agentId).Remove();
         state.State.AgentIds.Remove(agentId);
         await state.WriteStateAsync();
+        Changed(WorkspaceChangeKind.Agents);
         return Done.Instance;
     }
 
@@ -130,6 +136,7 @@ internal sealed class WorkspaceGrain(
         await Trunk(trunkId).Save(draft.Normalized());
         state.State.TrunkIds.Add(trunkId);
         await state.WriteStateAsync();
+        Changed(WorkspaceChangeKind.Trunks, trunkId);
         return (await Trunk(trunkId).Get())!;
     }
 
@@ -138,6 +145,7 @@ internal sealed class WorkspaceGrain(
         if (!state.State.TrunkIds.Contains(trunkId)) return Failure.NotFound(NumberRules.TrunkNotFound);
         if (TrunkRules.Validate(draft) is { } failure) return failure;
         await Trunk(trunkId).Save(draft.Normalized());
+        Changed(WorkspaceChangeKind.Trunks, trunkId);
         return (await Trunk(trunkId).Get())!;
     }
 
@@ -149,6 +157,7 @@ internal sealed class WorkspaceGrain(
         await Trunk(trunkId).Remove();
         state.State.TrunkIds.Remove(trunkId);
         await state.WriteStateAsync();
+        Changed(WorkspaceChangeKind.Trunks, trunkId);
         return Done.Instance;
     }
 
@@ -185,6 +194,7 @@ internal sealed class WorkspaceGrain(
             await index.Move(phoneNumber, null, Entry(assignment));
             numberCount++;
             await Finish(change);
+            Changed(WorkspaceChangeKind.Numbers, command.TrunkId, phoneNumber);
         }
         catch (Exception ex)
         {
@@ -213,6 +223,7 @@ internal sealed class WorkspaceGrain(
             await probe.Committed(change.Kind, command.PhoneNumber);
             await index.Move(command.PhoneNumber, Entry(current), updated is null ? null : Entry(updated));
             await Finish(change);
+            Changed(WorkspaceChangeKind.Numbers, command.TrunkId, command.PhoneNumber);
         }
         catch (Exception ex)
         {
@@ -237,6 +248,7 @@ internal sealed class WorkspaceGrain(
             await index.Move(phoneNumber, Entry(current), null);
             numberCount--;
             await Finish(change);
+            Changed(WorkspaceChangeKind.Numbers, trunkId, phoneNumber);
         }
         catch (Exception ex)
         {
@@ -256,10 +268,33 @@ internal sealed class WorkspaceGrain(
                 state.State.Pending.Remove(change.PhoneNumber);
             }
             await state.WriteStateAsync();
+            await index.ClearPending(Id);
+            numberCount = await index.CountInWorkspace(Id);
+            Changed(WorkspaceChangeKind.Numbers);
+            return;
         }
         await index.ClearPending(Id);
         markedPending = false;
         numberCount = await index.CountInWorkspace(Id);
+    }
+
+    public Task Subscribe(IWorkspaceObserver observer)
+    {
+        observers.Subscribe(observer, observer);
+        return Task.CompletedTask;
+    }
+
+    public Task Unsubscribe(IWorkspaceObserver observer)
+    {
+        observers.Unsubscribe(observer);
+        return Task.CompletedTask;
+    }
+
+    private void Changed(WorkspaceChangeKind kind, string? trunkId = null, string? phoneNumber = null)
+    {
+        if (observers.Count == 0) return;
+        var change = new WorkspaceChange(Id, kind, trunkId, phoneNumber);
+        observers.Notify(o => { _ = o.Changed(change); });
     }
 
     /// <summary>Completes a change from what the phone number grain says happened. Safe to repeat.</summary>

@@ -102,8 +102,18 @@ public class ConvocoreSystem : IAsyncLifetime
 
     private void StartWeb()
     {
+        web = CreateWeb();
+        Http = web.CreateClient();
+        WebAddress = Http.BaseAddress!;
+    }
+
+    /// <summary>Another replica of the web app on the same cluster and Redis, on its own port; the caller disposes it.</summary>
+    internal WebApplicationFactory<Convocore.Web.ClusterHealthCheck> StartAnotherWeb() => CreateWeb();
+
+    private WebApplicationFactory<Convocore.Web.ClusterHealthCheck> CreateWeb()
+    {
         var cluster = Cluster.Options;
-        web = new WebApplicationFactory<Convocore.Web.ClusterHealthCheck>().WithWebHostBuilder(host =>
+        var factory = new WebApplicationFactory<Convocore.Web.ClusterHealthCheck>().WithWebHostBuilder(host =>
         {
             host.UseSetting(RedisKey, Redis.ConnectionString);
             host.UseSetting("Orleans:ClusterId", cluster.ClusterId);
@@ -114,10 +124,9 @@ public class ConvocoreSystem : IAsyncLifetime
             // A crash test stops the web app while a request is held at a commit point: don't wait it out.
             host.ConfigureServices(services => services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(2)));
         });
-        web.UseKestrel();
-        web.StartServer();
-        Http = web.CreateClient();
-        WebAddress = Http.BaseAddress!;
+        factory.UseKestrel();
+        factory.StartServer();
+        return factory;
     }
 
     public virtual async Task DisposeAsync()

@@ -1,0 +1,31 @@
+using Orleans.Concurrency;
+
+namespace Convocore.Contracts.Workspaces;
+
+/// <summary>
+/// Told about every change a workspace makes (numbers, agents, trunks, plan). Each web instance subscribes one per
+/// workspace that has dashboard clients connected to it, and forwards the change to them.
+/// </summary>
+[Alias("convocore.workspace-observer")]
+public interface IWorkspaceObserver : IGrainObserver
+{
+    // One-way: a slow or vanished web instance must never hold up a number change.
+    [OneWay]
+    Task Changed(WorkspaceChange change);
+}
+
+[GenerateSerializer, Immutable, Alias("convocore.workspace-change")]
+public sealed record WorkspaceChange(
+    [property: Id(0)] string WorkspaceId,
+    [property: Id(1)] WorkspaceChangeKind Kind,
+    [property: Id(2)] string? TrunkId,
+    [property: Id(3)] string? PhoneNumber);
+
+[System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<WorkspaceChangeKind>))]
+public enum WorkspaceChangeKind
+{
+    Numbers,
+    Agents,
+    Trunks,
+    Plan,
+}
