@@ -1,3 +1,4 @@
+using Convocore.Silo.Analytics;
 using Convocore.Silo.Numbers;
 using Convocore.Silo.Routing;
 using Convocore.Silo.Workspaces;
@@ -19,6 +20,12 @@ internal static class SiloServices
         services.AddSingleton<CallRecorder>();
         services.AddHostedService(sp => sp.GetRequiredService<CallRecorder>());
         services.AddHostedService<AsteriskConnectionKeeper>();
+        services.AddOptions<AnalyticsOptions>().BindConfiguration(AnalyticsOptions.Section);
+        services.AddSingleton<CallStore>();
+        services.TryAddKeyedSingleton(CallRetention.ClockKey, (sp, _) => sp.GetRequiredService<TimeProvider>());
+        services.AddSingleton<CallRetention>();
+        services.AddHostedService(sp => sp.GetRequiredService<CallRetention>());
+        services.AddHostedService<CallIngester>();
         return services;
     }
 }

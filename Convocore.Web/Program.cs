@@ -1,5 +1,6 @@
 using Convocore.Web;
 using Convocore.Web.Agents;
+using Convocore.Web.Analytics;
 using Convocore.Web.Api;
 using Convocore.Web.Numbers;
 using Convocore.Web.Trunks;
@@ -27,4 +28,5 @@ app.MapWorkspaceEndpoints();
 app.MapAgentEndpoints();
 app.MapTrunkEndpoints();
 app.MapNumberEndpoints();
+app.MapAnalyticsEndpoints();
 app.Run();
