@@ -83,7 +83,8 @@ internal static class CallFigures
         durations.Sort();
         return new CallStats(from, to, calls.Count, routed, calls.Count - routed,
             reasons.OrderBy(r => r.Key, StringComparer.Ordinal).ToDictionary(StringComparer.Ordinal),
-            durations.Count == 0 ? 0 : Seconds(durations.Sum() / durations.Count),
+            // In decimal, so the mean of millisecond durations is exact before it is rounded.
+            durations.Count == 0 ? 0 : (double)Math.Round(durations.Sum(d => (decimal)d) / durations.Count, 3, MidpointRounding.AwayFromZero),
             durations.Count == 0 ? 0 : Seconds(durations[NearestRank(95, durations.Count) - 1]),
             hourOfDay, dayOfWeek,
             days.Select((count, i) => new DayCount(firstDay.AddDays(i), count)).ToArray(),
