@@ -137,7 +137,7 @@ internal sealed class CallStore([FromKeyedServices("redis")] IConnectionMultiple
         RedisValue max = "(" + Bound(to);
         while (true)
         {
-            var members = await Db.SortedSetRangeByValueAsync(log, min, max, Exclude.None, Order.Ascending, 0, Chunk);
+            var members = await RangeByLex(log, min, max, Order.Ascending, Chunk);
             if (members.Length == 0) break;
             foreach (var call in await Read(bucket, members)) calls.Add(call.Record);
             if (members.Length < Chunk) break;
@@ -162,7 +162,7 @@ internal sealed class CallStore([FromKeyedServices("redis")] IConnectionMultiple
         var chunk = Math.Max(limit + 1, 100);
         while (true)
         {
-            var members = await Db.SortedSetRangeByValueAsync(log, min, max, Exclude.None, Order.Descending, 0, chunk);
+            var members = await RangeByLex(log, min, max, Order.Descending, chunk);
             foreach (var call in await Read(bucket, members))
             {
                 if (!filter(call.Record)) continue;
@@ -172,6 +172,15 @@ internal sealed class CallStore([FromKeyedServices("redis")] IConnectionMultiple
             if (members.Length < chunk) return (page, false);
             max = "(" + members[^1];
         }
+    }
+
+    /// <summary>ZRANGEBYLEX with the bounds exactly as given ("[x" inclusive, "(x" exclusive).</summary>
+    private async Task<RedisValue[]> RangeByLex(RedisKey key, RedisValue min, RedisValue max, Order order, int count)
+    {
+        var result = order == Order.Ascending
+            ? await Db.ExecuteAsync("ZRANGEBYLEX", key, min, max, "LIMIT", 0, count)
+            : await Db.ExecuteAsync("ZREVRANGEBYLEX", key, max, min, "LIMIT", 0, count);
+        return (RedisValue[])result!;
     }
 
     private async Task<List<StoredCall>> Read(string bucket, RedisValue[] members)
