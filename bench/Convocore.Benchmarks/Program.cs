@@ -14,17 +14,24 @@ using Microsoft.Extensions.Logging;
 using StackExchange.Redis;
 
 // Usage: dotnet run -c Release --project bench/Convocore.Benchmarks -- routing [--rates 500,2000] [--seconds 10] [--numbers 1000]
+//        [--analytics on|off] [--hangup-after <seconds>]
 // Plays Asterisk (our ARI simulator, real WebSockets on loopback) against a silo in this process, and against the
 // floor: a minimal responder on the same ARI client that answers every StasisStart with a fixed continue.
 var options = Arguments.Parse(args);
 if (options.Command != "routing")
 {
-    Console.Error.WriteLine("usage: Convocore.Benchmarks routing [--rates 500,1000,2000] [--seconds 10] [--numbers 1000]");
+    Console.Error.WriteLine("usage: Convocore.Benchmarks routing [--rates 500,1000,2000] [--seconds 10] [--numbers 1000] [--analytics on|off] [--hangup-after 1]");
     return 2;
 }
 
 using var redis = new LocalRedis();
-await using var asterisk = new AriSimulator(new AriSimulatorOptions { Username = "bench", Password = "bench", RecordCommands = false });
+// With --hangup-after, routed calls end (ChannelDestroyed) that long after continue, so call records, and with
+// analytics on their ingestion, happen during the run as they would in production.
+await using var asterisk = new AriSimulator(new AriSimulatorOptions
+{
+    Username = "bench", Password = "bench", RecordCommands = false,
+    ContinuedCallDuration = options.HangupAfter > 0 ? TimeSpan.FromSeconds(options.HangupAfter) : null,
+});
 await using var floorAsterisk = new AriSimulator(new AriSimulatorOptions { Username = "bench", Password = "bench", Application = "floor", RecordCommands = false });
 await asterisk.StartAsync();
 await floorAsterisk.StartAsync();
@@ -38,6 +45,7 @@ silo.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
     ["Convocore:Asterisk:Servers:0:AriUrl"] = asterisk.BaseUrl.ToString(),
     ["Convocore:Asterisk:Servers:0:Username"] = "bench",
     ["Convocore:Asterisk:Servers:0:Password"] = "bench",
+    ["Convocore:Analytics:Enabled"] = options.Analytics ? "true" : "false",
 });
 silo.Services.AddKeyedSingleton<IConnectionMultiplexer>("redis", (_, _) => ConnectionMultiplexer.Connect(redis.ConnectionString));
 silo.UseOrleans(orleans =>
@@ -55,7 +63,8 @@ var numbers = await Configure(grains, options.Numbers);
 await asterisk.WaitForEventConnectionCountAsync("convocore", 1).WaitAsync(TimeSpan.FromSeconds(30));
 await using var floor = await Floor.StartAsync(floorAsterisk);
 
-Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {Environment.OSVersion}, .NET {Environment.Version}; numbers configured: {numbers.Count}");
+Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {Environment.OSVersion}, .NET {Environment.Version}; numbers configured: {numbers.Count}; " +
+    $"analytics {(options.Analytics ? "on" : "off")}; routed calls end {(options.HangupAfter > 0 ? $"{options.HangupAfter} s after continue" : "never")}");
 var cold = await LoadRun.Run("cold", asterisk, numbers, Math.Min(500, numbers.Count), TimeSpan.FromSeconds(numbers.Count / (double)Math.Min(500, numbers.Count)));
 Console.WriteLine($"first call to each number after start: {cold}");
 var failed = cold.Errors > 0;
@@ -68,6 +77,11 @@ foreach (var rate in options.Rates)
     Console.WriteLine($"{"",-8} {rate,6}/s first-command p99 ratio to floor: {ours.FirstP99 / floorResult.FirstP99:F2}x");
     failed |= ours.Errors > 0;
 }
+var db = host.Services.GetRequiredKeyedService<IConnectionMultiplexer>("redis").GetDatabase();
+var recorded = await db.StreamLengthAsync("convocore:calls");
+var groups = recorded == 0 ? [] : await db.StreamGroupInfoAsync("convocore:calls");
+Console.WriteLine($"call records in the stream: {recorded}; analytics group: " +
+    (groups.FirstOrDefault(g => g.Name == "analytics") is { } g ? $"read {g.EntriesRead}, pending {g.PendingMessageCount}, lag {g.Lag}" : "none"));
 await host.StopAsync();
 return failed ? 1 : 0;
 
@@ -85,7 +99,7 @@ static async Task<IReadOnlyList<string>> Configure(IGrainFactory grains, int cou
     return numbers;
 }
 
-internal sealed record Arguments(string Command, int[] Rates, TimeSpan Duration, int Numbers)
+internal sealed record Arguments(string Command, int[] Rates, TimeSpan Duration, int Numbers, bool Analytics, double HangupAfter)
 {
     public static Arguments Parse(string[] args)
     {
@@ -93,6 +107,8 @@ internal sealed record Arguments(string Command, int[] Rates, TimeSpan Duration,
         int[] rates = [500, 2000];
         var seconds = 10.0;
         var numbers = 1000;
+        var analytics = true;
+        var hangupAfter = 0.0;
         for (var i = 1; i + 1 < args.Length; i += 2)
         {
             switch (args[i])
@@ -100,9 +116,11 @@ internal sealed record Arguments(string Command, int[] Rates, TimeSpan Duration,
                 case "--rates": rates = args[i + 1].Split(',').Select(int.Parse).ToArray(); break;
                 case "--seconds": seconds = double.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
                 case "--numbers": numbers = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
+                case "--analytics": analytics = args[i + 1] != "off"; break;
+                case "--hangup-after": hangupAfter = double.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
             }
         }
-        return new Arguments(command, rates, TimeSpan.FromSeconds(seconds), numbers);
+        return new Arguments(command, rates, TimeSpan.FromSeconds(seconds), numbers, analytics, hangupAfter);
     }
 }
 
