@@ -90,6 +90,13 @@ internal sealed class CallIngester(
             start = claimed.NextStartId;
         }
         while (start != "0-0");
+
+        // Each silo start adds a consumer; those of silos long gone, with nothing pending, are only clutter.
+        foreach (var gone in await db.StreamConsumerInfoAsync(store.Stream, Group))
+        {
+            if (gone.Name != consumer && gone.PendingMessageCount == 0 && gone.IdleTimeInMilliseconds > TimeSpan.FromHours(1).TotalMilliseconds)
+                await db.StreamDeleteConsumerAsync(store.Stream, Group, gone.Name);
+        }
     }
 
     private async Task Process(IDatabase db, StreamEntry[] entries)
