@@ -221,6 +221,8 @@ public sealed class AnalyticsTests(AnalyticsSystem system)
         Assert.Empty((await b.Api.GetOk($"/api/calls?{range}"))["items"]!.AsArray());
         Assert.Empty((await b.Api.GetOk($"/api/calls?{range}&phoneNumber={TestNumbers.Escaped(numberOfA)}"))["items"]!.AsArray());
         Assert.Single((await a.Api.GetOk($"/api/calls?{range}"))["items"]!.AsArray());
+        // The number written with a literal '+' in the path is the same number.
+        Assert.Equal(1, ExpectedFigures.Int(await a.Api.GetOk($"/api/numbers/{numberOfA}/analytics?{range}"), "totalCalls"));
 
         // After a deletes the number its history stays a's; a number with neither calls nor an owner is missing.
         Assert.Equal(HttpStatusCode.NoContent, (await a.Api.Delete($"/api/trunks/{a.TrunkId}/numbers/{TestNumbers.Escaped(numberOfA)}")).Status);
