@@ -181,6 +181,7 @@ public sealed class AnalyticsIngestionTests(AnalyticsSystem system)
         foreach (var n in euNumbers) Assert.Equal(HttpStatusCode.Created, (await ws.AddNumber(euTrunk, n, agent)).Status);
 
         using var metrics = new CallMetrics(["analytics-na", "analytics-eu"]);
+        using var ingestion = new IngestionMetrics(system.SiloMeterFactories);
         system.Na.Options.ContinuedCallDuration = TimeSpan.FromMilliseconds(150);
         system.Eu.Options.ContinuedCallDuration = TimeSpan.FromMilliseconds(250);
         var started = DateTimeOffset.UtcNow;
@@ -259,6 +260,10 @@ public sealed class AnalyticsIngestionTests(AnalyticsSystem system)
         Assert.Equal(total, metrics.Sum("convocore.calls"));
         Assert.Subset(new HashSet<string> { "region", "server", "outcome", "reason" }, metrics.TagKeys.ToHashSet());
         Assert.DoesNotContain(metrics.TagValues, v => v.StartsWith('+'));
+        // Both silos ingested: the consumer group spread the records over them, and each was applied once.
+        Assert.Equal(total, ingestion.Applied.Values.Sum());
+        Assert.Equal(2, ingestion.Applied.Count(a => a.Value > 0));
+        Assert.Equal(0, ingestion.Duplicates);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(90), $"took {clock.Elapsed}");
     }
 }
@@ -308,6 +313,36 @@ internal sealed class CallMetrics : IDisposable
 
     public long Sum(string instrument, (string Key, string Value)? tag = null) =>
         sums.GetValueOrDefault(tag is { } t ? $"{instrument}|{t.Key}={t.Value}" : instrument);
+
+    public void Dispose() => listener.Dispose();
+}
+
+/// <summary>convocore.analytics.records of this system's silos, per silo (a silo's meters carry its meter factory as scope).</summary>
+internal sealed class IngestionMetrics : IDisposable
+{
+    private readonly MeterListener listener = new();
+    private long duplicates;
+
+    public IngestionMetrics(IReadOnlyList<IMeterFactory> silos)
+    {
+        Applied = silos.ToDictionary(s => (object)s, _ => 0L, ReferenceEqualityComparer.Instance);
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Name == "convocore.analytics.records" && instrument.Meter.Scope is { } scope && Applied.ContainsKey(scope))
+                l.EnableMeasurementEvents(instrument);
+        };
+        listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
+        {
+            var result = tags.ToArray().FirstOrDefault(t => t.Key == "result").Value as string;
+            if (result == "duplicate") Interlocked.Add(ref duplicates, value);
+            if (result != "applied") return;
+            lock (Applied) Applied[instrument.Meter.Scope!] += value;
+        });
+        listener.Start();
+    }
+
+    public Dictionary<object, long> Applied { get; }
+    public long Duplicates => Interlocked.Read(ref duplicates);
 
     public void Dispose() => listener.Dispose();
 }

@@ -62,6 +62,9 @@ public sealed class AnalyticsSystem : ConvocoreSystem
 
     public IDatabase Db => (redis ??= ConnectionMultiplexer.Connect(Redis.ConnectionString)).GetDatabase();
 
+    public IReadOnlyList<System.Diagnostics.Metrics.IMeterFactory> SiloMeterFactories =>
+        Cluster.Silos.OfType<InProcessSiloHandle>().Select(s => s.SiloHost.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()).ToArray();
+
     private T SiloService<T>() where T : notnull =>
         Cluster.Silos.OfType<InProcessSiloHandle>().First().SiloHost.Services.GetRequiredService<T>();
 
