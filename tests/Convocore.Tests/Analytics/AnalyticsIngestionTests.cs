@@ -260,10 +260,10 @@ public sealed class AnalyticsIngestionTests(AnalyticsSystem system)
         Assert.Equal(total, metrics.Sum("convocore.calls"));
         Assert.Subset(new HashSet<string> { "region", "server", "outcome", "reason" }, metrics.TagKeys.ToHashSet());
         Assert.DoesNotContain(metrics.TagValues, v => v.StartsWith('+'));
-        // Both silos ingested: the consumer group spread the records over them, and each was applied once.
+        // Both silos ingested: the consumer group spread the records over them, and each was applied once (a batch
+        // slower than ClaimAfter under load may be taken over and delivered again: that is a duplicate, not a count).
         Assert.Equal(total, ingestion.Applied.Values.Sum());
         Assert.Equal(2, ingestion.Applied.Count(a => a.Value > 0));
-        Assert.Equal(0, ingestion.Duplicates);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(90), $"took {clock.Elapsed}");
     }
 }
