@@ -1,4 +1,5 @@
 using Orleans.Configuration;
+using Convocore.Silo.Analytics;
 using Convocore.Silo.Numbers;
 using Convocore.Silo.Routing;
 using Convocore.Silo.Workspaces;
@@ -23,6 +24,12 @@ internal static class SiloServices
         // An ARI connection lives on one silo; when that silo crashes, calls go unanswered until membership
         // declares it dead. Probing every second (three misses) brings a takeover within 5 s instead of ~14 s.
         services.Configure<ClusterMembershipOptions>(options => options.ProbeTimeout = TimeSpan.FromSeconds(1));
+        services.AddOptions<AnalyticsOptions>().BindConfiguration(AnalyticsOptions.Section);
+        services.AddSingleton<CallStore>();
+        services.TryAddKeyedSingleton(CallRetention.ClockKey, (sp, _) => sp.GetRequiredService<TimeProvider>());
+        services.AddSingleton<CallRetention>();
+        services.AddHostedService(sp => sp.GetRequiredService<CallRetention>());
+        services.AddHostedService<CallIngester>();
         return services;
     }
 }

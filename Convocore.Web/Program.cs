@@ -1,5 +1,6 @@
 using Convocore.Web;
 using Convocore.Web.Agents;
+using Convocore.Web.Analytics;
 using Convocore.Web.Api;
 using Convocore.Web.Dashboard;
 using Convocore.Web.Numbers;
@@ -32,4 +33,5 @@ app.MapAgentEndpoints();
 app.MapTrunkEndpoints();
 app.MapNumberEndpoints();
 app.MapDashboard();
+app.MapAnalyticsEndpoints();
 app.Run();

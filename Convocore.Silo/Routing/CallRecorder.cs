@@ -12,6 +12,7 @@ namespace Convocore.Silo.Routing;
 internal sealed class CallRecorder(
     [FromKeyedServices("redis")] IConnectionMultiplexer redis,
     IConfiguration configuration,
+    RoutingMetrics metrics,
     ILogger<CallRecorder> logger) : BackgroundService
 {
     private const int MaxBatch = 256;
@@ -31,6 +32,7 @@ internal sealed class CallRecorder(
                 var database = redis.GetDatabase();
                 await Task.WhenAll(batch.Select(r => database.StreamAddAsync(stream, "call",
                     JsonSerializer.Serialize(r, CallRecordJsonContext.Default.CallRecord))));
+                foreach (var call in batch) metrics.Ended(call);
                 batch.Clear();
             }
             catch (RedisException ex)

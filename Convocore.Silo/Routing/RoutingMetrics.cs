@@ -1,10 +1,12 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using Convocore.Contracts.Routing;
 
 namespace Convocore.Silo.Routing;
 
 /// <summary>
-/// Operator metrics of the call path. Tags are bounded: outcome, region and server; never a phone number.
+/// Operator metrics of the call path. Tags are bounded: outcome, reason, region and server; never a phone number.
+/// Recorded after the first ARI command went out, or (durations) by the recorder in the background.
 /// </summary>
 internal sealed class RoutingMetrics
 {
@@ -12,6 +14,10 @@ internal sealed class RoutingMetrics
 
     private readonly Histogram<double> routingDuration;
     private readonly Counter<long> calls;
+    private readonly Counter<long> started;
+    private readonly Counter<long> routed;
+    private readonly Counter<long> failed;
+    private readonly Histogram<double> callDuration;
 
     public RoutingMetrics(IMeterFactory meters)
     {
@@ -19,6 +25,12 @@ internal sealed class RoutingMetrics
         routingDuration = meter.CreateHistogram<double>("convocore.routing.duration", "ms",
             "Our own time from StasisStart received to the first ARI command sent");
         calls = meter.CreateCounter<long>("convocore.calls", description: "Calls that reached the Stasis application, by outcome");
+        started = meter.CreateCounter<long>("convocore.calls.started", description: "Calls that reached the Stasis application");
+        routed = meter.CreateCounter<long>("convocore.calls.routed", description: "Calls handed to their agent");
+        failed = meter.CreateCounter<long>("convocore.calls.failed", description: "Calls released without reaching an agent, by reason");
+        callDuration = meter.CreateHistogram<double>("convocore.call.duration", "s",
+            "From channel creation to its end: the conversation for a routed call, our decision for a failed one",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.1, 1, 5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600] });
     }
 
     public void Routed(long startedTimestamp, string outcome, string region, string server)
@@ -26,5 +38,22 @@ internal sealed class RoutingMetrics
         var tags = new TagList { { "outcome", outcome }, { "region", region }, { "server", server } };
         routingDuration.Record(Stopwatch.GetElapsedTime(startedTimestamp).TotalMilliseconds, tags);
         calls.Add(1, tags);
+        var where = new TagList { { "region", region }, { "server", server } };
+        started.Add(1, where);
+        if (outcome == "routed") routed.Add(1, where);
+        else
+        {
+            where.Add("reason", outcome);
+            failed.Add(1, where);
+        }
+    }
+
+    public void Ended(CallRecord call)
+    {
+        if (call.DurationSeconds is not { } seconds) return;
+        callDuration.Record(seconds, new TagList
+        {
+            { "outcome", call.Outcome == CallOutcome.Routed ? "routed" : "failed" }, { "region", call.Region }, { "server", call.Server },
+        });
     }
 }

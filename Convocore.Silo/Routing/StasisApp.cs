@@ -122,7 +122,7 @@ internal sealed class StasisApp(
                 var hangup = client.HangupAsync(channelId, reason);
                 var outcome = Outcome(decision.Failure);
                 metrics.Routed(received, outcome, region, server.DisplayName);
-                recorder.Record(Ended(call with { PhoneNumber = decision.PhoneNumber, FailureReason = outcome }, DateTimeOffset.UtcNow, null));
+                recorder.Record(Released(call with { PhoneNumber = decision.PhoneNumber, FailureReason = outcome }, received, null));
                 await hangup;
                 return;
             }
@@ -148,7 +148,8 @@ internal sealed class StasisApp(
         catch (AriRequestException ex) when (ex.IsChannelGone)
         {
             // The caller hung up while we decided: nothing is left to release.
-            if (inProgress.TryRemove(channelId, out var gone)) recorder.Record(Ended(gone, DateTimeOffset.UtcNow, "caller hung up before the handoff"));
+            if (inProgress.TryRemove(channelId, out var gone))
+                recorder.Record(Released(gone with { Outcome = CallOutcome.Failed, FailureReason = "caller_hung_up" }, received, "caller hung up before the handoff"));
         }
         catch (Exception ex)
         {
@@ -157,7 +158,7 @@ internal sealed class StasisApp(
                 channelId, server.DisplayName, ex.GetType().Name);
             metrics.Routed(received, Outcome(CallFailure.Internal), region, server.DisplayName);
             inProgress.TryRemove(channelId, out _);
-            recorder.Record(Ended(call with { Outcome = CallOutcome.Failed, FailureReason = Outcome(CallFailure.Internal) }, DateTimeOffset.UtcNow, null));
+            recorder.Record(Released(call with { Outcome = CallOutcome.Failed, FailureReason = Outcome(CallFailure.Internal) }, received, null));
             try
             {
                 await client.HangupAsync(channelId, "congestion");
@@ -171,6 +172,13 @@ internal sealed class StasisApp(
 
     private static CallRecord Ended(CallRecord call, DateTimeOffset endedAt, string? cause) =>
         call with { EndedAt = endedAt, DurationSeconds = Math.Max(0, (endedAt - call.StartedAt).TotalSeconds), EndCause = cause };
+
+    /// <summary>
+    /// A call that never reached its agent lasts as long as our decision: timed by our own stopwatch from StasisStart,
+    /// so neither a clock difference between Asterisk and us nor a clock step can make it negative or huge.
+    /// </summary>
+    private static CallRecord Released(CallRecord call, long received, string? cause) =>
+        Ended(call, call.StartedAt + Stopwatch.GetElapsedTime(received), cause);
 
     private static string Outcome(CallFailure? failure) => failure switch
     {

@@ -20,6 +20,7 @@ using StackExchange.Redis;
 //        numbers [--numbers 100000]     number management through the REST API (silo and web as processes)
 //        memory --numbers 1000000       silo memory per configured number, routing warm
 //        micro [--filter '*E164*']      BenchmarkDotNet micro-benchmarks
+//        [--analytics on|off] [--hangup-after <seconds>]
 // Plays Asterisk (our ARI simulator, real WebSockets on loopback) against a silo in this process, and against the
 // floor: a minimal responder on the same ARI client that answers every StasisStart with a fixed continue.
 if (args.FirstOrDefault() == "micro")
@@ -40,12 +41,18 @@ if (args.FirstOrDefault() == "memory")
 var options = Arguments.Parse(args);
 if (options.Command != "routing")
 {
-    Console.Error.WriteLine("usage: Convocore.Benchmarks routing [--rates 500,1000,2000] [--seconds 10] [--numbers 1000] [--runs 3] [--find-max [--step 250] [--max-rate 20000]]");
+    Console.Error.WriteLine("usage: Convocore.Benchmarks routing [--rates 500,1000,2000] [--seconds 10] [--numbers 1000] [--runs 3] [--find-max [--step 250] [--max-rate 20000]] [--analytics on|off] [--hangup-after 1] | numbers | memory | micro");
     return 2;
 }
 
 using var redis = new LocalRedis();
-await using var asterisk = new AriSimulator(new AriSimulatorOptions { Username = "bench", Password = "bench", RecordCommands = false });
+// With --hangup-after, routed calls end (ChannelDestroyed) that long after continue, so call records, and with
+// analytics on their ingestion, happen during the run as they would in production.
+await using var asterisk = new AriSimulator(new AriSimulatorOptions
+{
+    Username = "bench", Password = "bench", RecordCommands = false,
+    ContinuedCallDuration = options.HangupAfter > 0 ? TimeSpan.FromSeconds(options.HangupAfter) : null,
+});
 await using var floorAsterisk = new AriSimulator(new AriSimulatorOptions { Username = "bench", Password = "bench", Application = "floor", RecordCommands = false });
 await asterisk.StartAsync();
 await floorAsterisk.StartAsync();
@@ -57,6 +64,7 @@ using var host = await BenchSilo.StartAsync(redis, new Dictionary<string, string
     ["Convocore:Asterisk:Servers:0:AriUrl"] = asterisk.BaseUrl.ToString(),
     ["Convocore:Asterisk:Servers:0:Username"] = "bench",
     ["Convocore:Asterisk:Servers:0:Password"] = "bench",
+    ["Convocore:Analytics:Enabled"] = options.Analytics ? "true" : "false",
 });
 var grains = host.Services.GetRequiredService<IGrainFactory>();
 
@@ -64,7 +72,8 @@ var numbers = await BenchSilo.ConfigureNumbers(grains, options.Numbers);
 await asterisk.WaitForEventConnectionCountAsync("convocore", 1).WaitAsync(TimeSpan.FromSeconds(30));
 await using var floor = await Floor.StartAsync(floorAsterisk);
 
-Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {Environment.OSVersion}, .NET {Environment.Version}; numbers configured: {numbers.Count}");
+Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {Environment.OSVersion}, .NET {Environment.Version}; numbers configured: {numbers.Count}; " +
+    $"analytics {(options.Analytics ? "on" : "off")}; routed calls end {(options.HangupAfter > 0 ? $"{options.HangupAfter} s after continue" : "never")}");
 var cold = await LoadRun.Run("cold", asterisk, numbers, Math.Min(500, numbers.Count), TimeSpan.FromSeconds(numbers.Count / (double)Math.Min(500, numbers.Count)));
 Console.WriteLine($"first call to each number after start: {cold}");
 var failed = cold.Errors > 0;
@@ -90,6 +99,11 @@ else
         failed |= ours.Errors > 0;
     }
 }
+var db = host.Services.GetRequiredKeyedService<IConnectionMultiplexer>("redis").GetDatabase();
+var recorded = await db.StreamLengthAsync("convocore:calls");
+var groups = recorded == 0 ? [] : await db.StreamGroupInfoAsync("convocore:calls");
+Console.WriteLine($"call records in the stream: {recorded}; analytics group: " +
+    (groups.FirstOrDefault(g => g.Name == "analytics") is { } g ? $"read {g.EntriesRead}, pending {g.PendingMessageCount}, lag {g.Lag}" : "none"));
 await host.StopAsync();
 return failed ? 1 : 0;
 
@@ -111,7 +125,8 @@ async Task<(LoadResult Floor, LoadResult Ours)> Compare(int rate)
     return (floorResult, ours);
 }
 
-internal sealed record Arguments(string Command, int[] Rates, TimeSpan Duration, int Numbers, int Runs, bool FindMax, int Step, int MaxRate)
+internal sealed record Arguments(string Command, int[] Rates, TimeSpan Duration, int Numbers, int Runs, bool FindMax, int Step, int MaxRate,
+    bool Analytics, double HangupAfter)
 {
     public static Arguments Parse(string[] args)
     {
@@ -123,6 +138,8 @@ internal sealed record Arguments(string Command, int[] Rates, TimeSpan Duration,
         var findMax = false;
         var step = 250;
         var maxRate = 20_000;
+        var analytics = true;
+        var hangupAfter = 0.0;
         for (var i = 1; i < args.Length; i++)
         {
             switch (args[i])
@@ -134,10 +151,12 @@ internal sealed record Arguments(string Command, int[] Rates, TimeSpan Duration,
                 case "--find-max": findMax = true; break;
                 case "--step": step = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--max-rate": maxRate = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                case "--analytics": analytics = args[++i] != "off"; break;
+                case "--hangup-after": hangupAfter = double.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 default: throw new ArgumentException($"unknown option {args[i]}");
             }
         }
-        return new Arguments(command, rates, TimeSpan.FromSeconds(seconds), numbers, runs, findMax, step, maxRate);
+        return new Arguments(command, rates, TimeSpan.FromSeconds(seconds), numbers, runs, findMax, step, maxRate, analytics, hangupAfter);
     }
 }
 

@@ -17,7 +17,7 @@ public sealed partial class AriSimulator
             channelName: $"PJSIP/trunk-{sequence:x8}",
             protocolId: $"{sequence}-{Environment.ProcessId}@127.0.0.1",
             application: Options.Application,
-            dialedExtension, callerNumber, args ?? [dialedExtension], DateTime.UtcNow);
+            dialedExtension, callerNumber, args ?? [dialedExtension], UtcNow);
 
         if (!_activeSessionByApp.TryGetValue(call.Application, out var session))
         {
@@ -31,7 +31,7 @@ public sealed partial class AriSimulator
         lock (call.Sync)
         {
             var writer = EventWriter.Rent();
-            EventWriter.StartEvent(writer, "StasisStart"u8);
+            EventWriter.StartEvent(writer, "StasisStart"u8, UtcNow);
             writer.WriteStartArray("args"u8);
             foreach (var arg in call.Args) writer.WriteStringValue(arg);
             writer.WriteEndArray();
@@ -103,7 +103,7 @@ public sealed partial class AriSimulator
         if (!_activeSessionByApp.TryGetValue(call.Application, out var session)) return;
 
         var writer = EventWriter.Rent();
-        EventWriter.StartEvent(writer, type);
+        EventWriter.StartEvent(writer, type, UtcNow);
         if (cause is { } code)
         {
             writer.WriteNumber("cause"u8, code);
@@ -116,7 +116,7 @@ public sealed partial class AriSimulator
 
     private void WriteRestResponse(Utf8JsonWriter writer, string application, RestRequest request, SimulatedResponse response)
     {
-        EventWriter.StartEvent(writer, "RESTResponse"u8);
+        EventWriter.StartEvent(writer, "RESTResponse"u8, UtcNow);
         writer.WriteString("transaction_id"u8, request.TransactionId);
         writer.WriteString("request_id"u8, request.RequestId);
         writer.WriteNumber("status_code"u8, response.StatusCode);

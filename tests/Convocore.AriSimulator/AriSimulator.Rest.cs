@@ -146,7 +146,7 @@ public sealed partial class AriSimulator
         writer.WriteStartObject();
         writer.WriteString("asterisk_id", Options.AsteriskId);
         writer.WriteString("ping", "pong");
-        EventWriter.WriteTimestamp(writer, "timestamp"u8, DateTime.UtcNow);
+        EventWriter.WriteTimestamp(writer, "timestamp"u8, UtcNow);
         writer.WriteEndObject();
         return new SimulatedResponse(200, System.Text.Encoding.UTF8.GetString(EventWriter.Finish()));
     }

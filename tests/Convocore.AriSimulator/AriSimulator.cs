@@ -43,6 +43,9 @@ public sealed partial class AriSimulator : IAsyncDisposable
     /// <summary>Read at each start, so a restart can also change the version or credentials.</summary>
     public AriSimulatorOptions Options { get; }
 
+    /// <summary>Asterisk's clock: channel creation times and event timestamps.</summary>
+    private DateTime UtcNow => Options.Clock.GetUtcNow().UtcDateTime;
+
     /// <summary>http://127.0.0.1:{port}; the port stays the same across restarts.</summary>
     public Uri BaseUrl => _port == 0 ? throw new InvalidOperationException("Not started.") : new Uri($"http://127.0.0.1:{_port}");
 
@@ -246,7 +249,7 @@ public sealed partial class AriSimulator : IAsyncDisposable
         });
         if (replaced is null) return;
         var writer = EventWriter.Rent();
-        EventWriter.StartEvent(writer, "ApplicationReplaced"u8);
+        EventWriter.StartEvent(writer, "ApplicationReplaced"u8, UtcNow);
         EventWriter.EndEvent(writer, Options.AsteriskId, application);
         replaced.Send(EventWriter.Finish());
     }

@@ -25,6 +25,12 @@ public sealed class AriSimulatorOptions
     /// </summary>
     public bool RejectUnknownQueryParameters { get; set; } = true;
 
+    /// <summary>
+    /// Asterisk's clock, for channel creation times and event timestamps: a test that sets it gets calls at known
+    /// times and exact durations (the ARI format keeps milliseconds).
+    /// </summary>
+    public TimeProvider Clock { get; set; } = TimeProvider.System;
+
     /// <summary>Keep every command in <see cref="AriSimulator.Commands"/>; a long load run may turn this off.</summary>
     public bool RecordCommands { get; set; } = true;
 }

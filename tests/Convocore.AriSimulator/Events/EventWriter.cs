@@ -45,11 +45,11 @@ internal sealed class EventWriter
     }
 
     /// <summary>Writes "type" and "timestamp", which every event starts with.</summary>
-    public static void StartEvent(Utf8JsonWriter writer, ReadOnlySpan<byte> type)
+    public static void StartEvent(Utf8JsonWriter writer, ReadOnlySpan<byte> type, DateTime utcNow)
     {
         writer.WriteStartObject();
         writer.WriteString("type"u8, type);
-        WriteTimestamp(writer, "timestamp"u8, DateTime.UtcNow);
+        WriteTimestamp(writer, "timestamp"u8, utcNow);
     }
 
     /// <summary>Writes "asterisk_id" and "application", which every event ends with.</summary>

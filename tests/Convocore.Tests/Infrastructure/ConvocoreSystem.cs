@@ -147,6 +147,8 @@ public class ConvocoreSystem : IAsyncLifetime
             var redis = context.Configuration[RedisKey]!;
             services.AddKeyedSingleton<IConnectionMultiplexer>("redis", (_, _) => ConnectionMultiplexer.Connect(redis));
             services.AddSingleton<NumberChangeProbe, TestProbe>();
+            if (TestClock.Find(context.Configuration[TestClock.RetentionSetting]) is { } retentionClock)
+                services.AddKeyedSingleton<TimeProvider>(Convocore.Silo.Analytics.CallRetention.ClockKey, retentionClock);
             services.AddConvocoreSilo();
         });
 

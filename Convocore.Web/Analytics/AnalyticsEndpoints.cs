@@ -1,0 +1,151 @@
+using System.Buffers.Text;
+using System.Globalization;
+using System.Security.Claims;
+using System.Text;
+using Convocore.Contracts.Analytics;
+using Convocore.Contracts.Common;
+using Convocore.Contracts.Numbers;
+using Convocore.Contracts.Routing;
+using Convocore.Web.Api;
+
+namespace Convocore.Web.Analytics;
+
+internal sealed record DayCountResponse(DateOnly Date, int Count);
+internal sealed record HourCountResponse(DateTimeOffset Hour, int Count);
+internal sealed record NumberVolumeResponse(string PhoneNumber, int TotalCalls, int SuccessfulCalls, int FailedCalls, DateTimeOffset LastCallAt);
+
+internal sealed record NumberAnalyticsResponse(string PhoneNumber, DateTimeOffset From, DateTimeOffset To, int TotalCalls, int SuccessfulCalls,
+    int FailedCalls, IReadOnlyDictionary<string, int> FailureReasons, double AverageDurationSeconds, double P95DurationSeconds,
+    IReadOnlyList<int> CallsByHourOfDay, IEnumerable<DayCountResponse> CallsByDay, IReadOnlyDictionary<string, int> ByRegion,
+    IReadOnlyList<int> CallsByDayOfWeek, IEnumerable<HourCountResponse> CallsByHour);
+
+internal sealed record WorkspaceAnalyticsResponse(string WorkspaceId, DateTimeOffset From, DateTimeOffset To, int TotalCalls, int SuccessfulCalls,
+    int FailedCalls, IReadOnlyDictionary<string, int> FailureReasons, double AverageDurationSeconds, double P95DurationSeconds,
+    IReadOnlyList<int> CallsByHourOfDay, IEnumerable<DayCountResponse> CallsByDay, IReadOnlyDictionary<string, int> ByRegion,
+    IReadOnlyList<int> CallsByDayOfWeek, IEnumerable<HourCountResponse> CallsByHour, IEnumerable<NumberVolumeResponse> ByNumber);
+
+internal sealed record UnownedCallsResponse(DateTimeOffset From, DateTimeOffset To, int TotalCalls, IReadOnlyDictionary<string, int> FailureReasons,
+    IReadOnlyList<int> CallsByHourOfDay, IEnumerable<DayCountResponse> CallsByDay, IReadOnlyDictionary<string, int> ByRegion,
+    IReadOnlyList<int> CallsByDayOfWeek, IEnumerable<HourCountResponse> CallsByHour, IEnumerable<NumberVolumeResponse> ByNumber);
+
+internal sealed record CallLogEntryResponse(DateTimeOffset StartedAt, string Caller, string? PhoneNumber, string Dialed, string? AgentId,
+    string? Region, string Outcome, string? Reason, double? DurationSeconds, DateTimeOffset? EndedAt, string ChannelId);
+
+internal sealed record CallLogResponse(IEnumerable<CallLogEntryResponse> Items, string? NextCursor);
+
+internal static class AnalyticsEndpoints
+{
+    public const string InvalidFrom = "from must be an ISO 8601 date and time, e.g. 2026-11-01T00:00:00Z";
+    public const string InvalidTo = "to must be an ISO 8601 date and time, e.g. 2026-11-02T00:00:00Z";
+    public const string EmptyRange = "from must be before to";
+    public const string RangeTooLong = "The time range may span at most 366 days";
+    public const string InvalidOutcome = "outcome must be routed or failed";
+    public const string InvalidAgent = "agentId is not a valid agent id";
+    public const string InvalidCursor = "cursor is not a cursor this call log gave out";
+
+    private static readonly TimeSpan DefaultRange = TimeSpan.FromDays(30);
+    private static readonly TimeSpan MaxRange = TimeSpan.FromDays(366);
+    private const int DefaultPageSize = 50;
+    private const int MaxPageSize = 200;
+
+    public static void MapAnalyticsEndpoints(this IEndpointRouteBuilder app)
+    {
+        var workspace = app.MapGroup("/api").RequireAuthorization(Principals.WorkspacePolicy).WithTags("Analytics");
+
+        workspace.MapGet("/numbers/{phoneNumber}/analytics", async (string phoneNumber, string? from, string? to, ClaimsPrincipal user, IClusterClient cluster) =>
+        {
+            if (E164.Validate(phoneNumber) is { } invalid) return Problems.From(invalid);
+            if (Range(from, to, out var start, out var end) is { } problem) return Problems.Invalid(problem);
+            var stats = await Analytics(cluster).ForNumber(user.WorkspaceId(), phoneNumber, start, end);
+            return stats is null
+                ? Problems.NotFound(NumberRules.NumberNotFound)
+                : Results.Ok(new NumberAnalyticsResponse(phoneNumber, stats.From, stats.To, stats.TotalCalls, stats.SuccessfulCalls, stats.FailedCalls,
+                    stats.FailureReasons, stats.AverageDurationSeconds, stats.P95DurationSeconds, stats.CallsByHourOfDay, Days(stats),
+                    stats.ByRegion, stats.CallsByDayOfWeek, Hours(stats)));
+        }).WithSummary("Call figures of one number of this workspace over [from, to) (UTC; default the last 30 days)");
+
+        workspace.MapGet("/analytics", async (string? from, string? to, ClaimsPrincipal user, IClusterClient cluster) =>
+        {
+            if (Range(from, to, out var start, out var end) is { } problem) return Problems.Invalid(problem);
+            var workspaceId = user.WorkspaceId();
+            var stats = await Analytics(cluster).ForWorkspace(workspaceId, start, end);
+            return Results.Ok(new WorkspaceAnalyticsResponse(workspaceId, stats.From, stats.To, stats.TotalCalls, stats.SuccessfulCalls, stats.FailedCalls,
+                stats.FailureReasons, stats.AverageDurationSeconds, stats.P95DurationSeconds, stats.CallsByHourOfDay, Days(stats),
+                stats.ByRegion, stats.CallsByDayOfWeek, Hours(stats), Numbers(stats)));
+        }).WithSummary("Call figures of the whole workspace over [from, to), with the volume of each number");
+
+        workspace.MapGet("/calls", async (string? phoneNumber, string? agentId, string? outcome, string? from, string? to, string? cursor, int? limit,
+            ClaimsPrincipal user, IClusterClient cluster) =>
+        {
+            if (phoneNumber is not null && E164.Validate(phoneNumber) is { } invalid) return Problems.From(invalid);
+            if (agentId is not null && !Ids.IsWellFormed(agentId)) return Problems.Invalid(InvalidAgent);
+            CallOutcome? wanted = outcome switch
+            {
+                null => null,
+                _ when outcome.Equals("routed", StringComparison.OrdinalIgnoreCase) => CallOutcome.Routed,
+                _ when outcome.Equals("failed", StringComparison.OrdinalIgnoreCase) => CallOutcome.Failed,
+                _ => (CallOutcome)(-1),
+            };
+            if (wanted == (CallOutcome)(-1)) return Problems.Invalid(InvalidOutcome);
+            if (Range(from, to, out var start, out var end) is { } problem) return Problems.Invalid(problem);
+            string? after = null;
+            if (cursor is not null && (after = DecodeCursor(cursor)) is null) return Problems.Invalid(InvalidCursor);
+
+            var query = new CallLogQuery(start, end, phoneNumber, agentId, wanted, after, Math.Clamp(limit ?? DefaultPageSize, 1, MaxPageSize));
+            var page = await Analytics(cluster).CallLog(user.WorkspaceId(), query);
+            return page is null
+                ? Problems.Invalid(InvalidCursor)
+                : Results.Ok(new CallLogResponse(page.Items.Select(c => new CallLogEntryResponse(c.StartedAt, c.Caller, c.PhoneNumber, c.Dialed,
+                    c.AgentId, c.Region, c.Outcome == CallOutcome.Routed ? "routed" : "failed", c.Reason, c.DurationSeconds, c.EndedAt, c.ChannelId)),
+                    page.NextCursor is null ? null : Base64Url.EncodeToString(Encoding.UTF8.GetBytes(page.NextCursor))));
+        }).WithSummary("The workspace's calls, newest first, a page at a time (limit, default 50, at most 200): pass nextCursor back as cursor");
+
+        app.MapGet("/api/operator/unowned-calls", async (string? from, string? to, IClusterClient cluster) =>
+        {
+            if (Range(from, to, out var start, out var end) is { } problem) return Problems.Invalid(problem);
+            var stats = await Analytics(cluster).Unowned(start, end);
+            return Results.Ok(new UnownedCallsResponse(stats.From, stats.To, stats.TotalCalls, stats.FailureReasons, stats.CallsByHourOfDay,
+                Days(stats), stats.ByRegion, stats.CallsByDayOfWeek, Hours(stats), Numbers(stats)));
+        }).RequireAuthorization(Principals.OperatorPolicy).WithTags("Operator")
+          .WithSummary("Calls to numbers that belong to no workspace, by dialed number, over [from, to)");
+    }
+
+    private static ICallAnalyticsGrain Analytics(IClusterClient cluster) => cluster.GetGrain<ICallAnalyticsGrain>(0);
+
+    private static IEnumerable<DayCountResponse> Days(CallStats stats) => stats.CallsByDay.Select(d => new DayCountResponse(d.Date, d.Count));
+    private static IEnumerable<HourCountResponse> Hours(CallStats stats) => stats.CallsByHour.Select(h => new HourCountResponse(h.Hour, h.Count));
+    private static IEnumerable<NumberVolumeResponse> Numbers(CallStats stats) =>
+        stats.ByNumber.Select(n => new NumberVolumeResponse(n.PhoneNumber, n.TotalCalls, n.SuccessfulCalls, n.FailedCalls, n.LastCallAt));
+
+    /// <summary>[from, to) in UTC; a time without an offset is UTC. Default: the 30 days up to now. Null when valid.</summary>
+    private static string? Range(string? from, string? to, out DateTimeOffset start, out DateTimeOffset end)
+    {
+        start = end = default;
+        if (to is null) end = DateTimeOffset.UtcNow;
+        else if (!TryParseTime(to, out end)) return InvalidTo;
+        if (from is null) start = end - DefaultRange;
+        else if (!TryParseTime(from, out start)) return InvalidFrom;
+        if (start >= end) return EmptyRange;
+        if (end - start > MaxRange) return RangeTooLong;
+        return null;
+    }
+
+    private static bool TryParseTime(string text, out DateTimeOffset time)
+    {
+        var ok = DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out time);
+        if (ok) time = time.ToUniversalTime();
+        return ok;
+    }
+
+    private static string? DecodeCursor(string cursor)
+    {
+        try
+        {
+            return Encoding.UTF8.GetString(Base64Url.DecodeFromChars(cursor));
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
+    }
+}
