@@ -16,8 +16,9 @@ internal static class LocalAsterisk
 
         var repository = Path.GetFullPath(Path.Combine(builder.AppHostDirectory, ".."));
         var args = new List<string> { Path.Combine(repository, "asterisk", "run-local.sh") };
-        if (!string.IsNullOrWhiteSpace(binary)) args.AddRange(["--bin", binary]);
-        else args.AddRange(["--bundle", Path.GetFullPath(bundle!)]);
+        // A relative path means relative to the repository, where ./run.sh is typed (dotnet run changes directory).
+        if (!string.IsNullOrWhiteSpace(binary)) args.AddRange(["--bin", binary.Contains('/') ? Path.GetFullPath(binary, repository) : binary]);
+        else args.AddRange(["--bundle", Path.GetFullPath(bundle!, repository)]);
 
         return builder.AddExecutable(name, "bash", repository, [.. args])
             // ARI answers only with credentials, so no HTTP health check: the silo reconnects until it is up.
