@@ -227,7 +227,7 @@ function drawHeatMap(f) {
       maintainAspectRatio: false,
       scales: {
         x: { type: 'category', labels: data.slice(0, 24).map((d) => d.x), grid: { display: false }, ticks: { maxRotation: 0, autoSkip: true } },
-        y: { type: 'category', labels: HeatRows.map((d) => Weekdays[d]), offset: true, grid: { display: false } },
+        y: { type: 'category', labels: HeatRows.map((d) => Weekdays[d]), offset: true, reverse: false, grid: { display: false } }, // Monday on top (the matrix plugin's default reverses it)
       },
       plugins: { legend: { display: false }, tooltip: { callbacks: { title: () => '', label: (c) => `${c.raw.y} ${c.raw.x}:00 UTC: ${c.raw.v} calls` } } },
     },

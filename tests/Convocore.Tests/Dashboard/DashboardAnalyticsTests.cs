@@ -63,6 +63,7 @@ public sealed class DashboardAnalyticsTests(DashboardSystem system)
         // Oldest first; the unknown number belongs to no workspace, so it is in none of this workspace's figures.
         var receptionist = $"Receptionist ({s.AgentId})";
         var placed = new List<Placed>();
+        var callsFrom = DateTime.UtcNow;
         await Talk(first, "+442071230001", TimeSpan.FromMilliseconds(1300));
         placed.Add(new("+442071230001", first, "routed", "", receptionist));
         await Talk(second, "+442071230002", TimeSpan.FromMilliseconds(1600));
@@ -75,6 +76,9 @@ public sealed class DashboardAnalyticsTests(DashboardSystem system)
         await Talk(markupNumber, "+442071230006", TimeSpan.FromMilliseconds(1000));
         placed.Add(new("+442071230006", markupNumber, "routed", "", $"{MarkupTitle} ({markupAgent})"));
         var newestFirst = Enumerable.Reverse(placed).ToList();
+        var callsTo = DateTime.UtcNow;
+        // The heat map cells (weekday, UTC hour) the calls may fall in.
+        string[] heatCells = [Cell(callsFrom), Cell(callsTo)];
 
         JsonArray logged = [];
         await Eventually.True(async () =>
@@ -161,9 +165,22 @@ public sealed class DashboardAnalyticsTests(DashboardSystem system)
         Assert.Equal(7 * 24, charts.GetProperty("an-heat").GetProperty("points").GetInt32());
         Assert.True(charts.GetProperty("an-volume").GetProperty("points").GetInt32() >= 30);
         await Expect(view.GetByRole(AriaRole.Img, new() { NameRegex = new Regex(@"^Calls by region: .*\bNA 5\b") })).ToBeVisibleAsync();
-        var today = DateTime.UtcNow.DayOfWeek.ToString()[..3];
         await Expect(view.Locator("#an-heat")).ToHaveAttributeAsync("aria-label",
-            new Regex($"^Peak hours: busiest {today} \\d\\d:00 UTC with [1-5] calls$"));
+            new Regex($"^Peak hours: busiest ({Regex.Escape(heatCells[0])}|{Regex.Escape(heatCells[1])}):00 UTC with [1-5] calls$"));
+        // The heat map's cell of this hour on this weekday holds the calls; its rows read Monday first, top to bottom.
+        var heat = await page.EvaluateAsync<JsonElement>("""
+            () => {
+              const chart = Chart.getChart(document.getElementById('an-heat'));
+              const y = chart.scales.y;
+              return { rows: y.getLabels(), mondayTop: y.getPixelForValue(0) < y.getPixelForValue(6),
+                       hot: chart.data.datasets[0].data.filter((d) => d.v > 0).map((d) => `${d.y} ${d.x}`) };
+            }
+            """);
+        Assert.Equal(["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"], heat.GetProperty("rows").EnumerateArray().Select(e => e.GetString()!).ToArray());
+        Assert.True(heat.GetProperty("mondayTop").GetBoolean(), heat.ToString());
+        var hot = heat.GetProperty("hot").EnumerateArray().Select(e => e.GetString()!).ToList();
+        Assert.NotEmpty(hot);
+        Assert.All(hot, cell => Assert.Contains(cell, heatCells));
         await dashboard.Screenshot("analytics");
 
         // Filter by number: its figures and only its calls.
@@ -195,6 +212,8 @@ public sealed class DashboardAnalyticsTests(DashboardSystem system)
 
         Assert.Empty(dashboard.PageErrors);
     }
+
+    private static string Cell(DateTime utc) => $"{utc.DayOfWeek.ToString()[..3]} {utc.Hour:00}";
 
     private static ILocator Tile(ILocator view, string label) =>
         view.Locator(".tile").Filter(new() { Has = view.Page.Locator(".tile-label", new() { HasTextRegex = new Regex($"^{Regex.Escape(label)}$") }) }).Locator(".tile-value");
