@@ -147,14 +147,7 @@ public sealed class DashboardAnalyticsTests(DashboardSystem system)
         Assert.True(await page.EvaluateAsync<bool>("() => window.__pwned === undefined"));
 
         // The charts: drawn by Chart.js, and their data add up to the totals.
-        var charts = await page.EvaluateAsync<JsonElement>("""
-            () => Object.fromEntries(['an-volume', 'an-outcomes', 'an-regions', 'an-heat'].map((id) => {
-              const chart = Chart.getChart(document.getElementById(id));
-              if (!chart) return [id, null];
-              const values = chart.data.datasets.flatMap((d) => d.data.map((v) => (typeof v === 'number' ? v : v.v)));
-              return [id, { type: chart.config.type, sum: values.reduce((a, b) => a + b, 0), points: values.length }];
-            }))
-            """);
+        var charts = await Charts(page);
         foreach (var (id, type) in new[] { ("an-volume", "bar"), ("an-outcomes", "doughnut"), ("an-regions", "bar"), ("an-heat", "matrix") })
         {
             var chart = charts.GetProperty(id);
@@ -190,6 +183,8 @@ public sealed class DashboardAnalyticsTests(DashboardSystem system)
         await Expect(Tile(view, "Calls")).ToHaveTextAsync("2");
         await Expect(Tile(view, "Failed")).ToHaveTextAsync("0");
         await Expect(rows).ToHaveCountAsync(2);
+        charts = await Charts(page);
+        Assert.All(new[] { "an-volume", "an-outcomes", "an-regions", "an-heat" }, id => Assert.Equal(2, charts.GetProperty(id).GetProperty("sum").GetInt32()));
         await Expect(rows.Nth(0).Locator("td").Nth(1)).ToHaveTextAsync("+442071230003");
         await Expect(rows.Nth(1).Locator("td").Nth(1)).ToHaveTextAsync("+442071230001");
         await Expect(rows.Locator("td:nth-child(4)")).ToHaveTextAsync(new[] { first, first });
@@ -212,6 +207,16 @@ public sealed class DashboardAnalyticsTests(DashboardSystem system)
 
         Assert.Empty(dashboard.PageErrors);
     }
+
+    /// <summary>Each chart canvas: the Chart.js chart on it (null if none), its type, and the sum and count of its data points.</summary>
+    private static Task<JsonElement> Charts(IPage page) => page.EvaluateAsync<JsonElement>("""
+        () => Object.fromEntries(['an-volume', 'an-outcomes', 'an-regions', 'an-heat'].map((id) => {
+          const chart = Chart.getChart(document.getElementById(id));
+          if (!chart) return [id, null];
+          const values = chart.data.datasets.flatMap((d) => d.data.map((v) => (typeof v === 'number' ? v : v.v)));
+          return [id, { type: chart.config.type, sum: values.reduce((a, b) => a + b, 0), points: values.length }];
+        }))
+        """);
 
     private static string Cell(DateTime utc) => $"{utc.DayOfWeek.ToString()[..3]} {utc.Hour:00}";
 
