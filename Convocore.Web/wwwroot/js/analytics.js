@@ -1,6 +1,6 @@
 // Call analytics (issue 6): figures and charts over a time range, per-number volume, and the call log with filters.
-// The endpoints may not be deployed yet: a 404 from them shows a notice instead of the page. Field names beyond the
-// documented ones are read defensively (e.g. byNumber or numbers, caller or callerNumber).
+// Reads GET /api/analytics, GET /api/numbers/{phoneNumber}/analytics and GET /api/calls with the field names they
+// answer (README "Analytics and call log"). On a server without them (404) a notice replaces the page.
 import { $, el, setText } from './dom.js';
 import { get, listNumbers, ApiError } from './api.js';
 
@@ -11,7 +11,8 @@ const Ranges = [
   { value: '90', label: 'Last 90 days' },
   { value: 'custom', label: 'Custom range' },
 ];
-// .NET's DayOfWeek order, which callsByDayOfWeek follows: index 0 is Sunday. The heat map shows Monday first.
+// Indexed by Date.getUTCDay() (0 is Sunday), as the heat map's grid is built from callsByHour; rows show Monday first
+// like the API's callsByDayOfWeek.
 const Weekdays = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 const HeatRows = [1, 2, 3, 4, 5, 6, 0];
 const Palette = ['#1f5fbf', '#1e7a3c', '#b3261e', '#c98a00', '#6a3fb5', '#0f7c8c', '#7a4b1e', '#5b6472'];
@@ -26,7 +27,7 @@ export async function numberVolumes() {
   try {
     const data = await get('/api/analytics');
     const map = new Map();
-    for (const n of data.byNumber ?? data.numbers ?? []) map.set(n.phoneNumber, n.totalCalls ?? 0);
+    for (const n of data.byNumber ?? []) map.set(n.phoneNumber, n.totalCalls ?? 0);
     return map;
   } catch (error) {
     if (error instanceof ApiError && (error.status === 404 || error.status === 405)) return null;
@@ -168,7 +169,7 @@ function drawFigures(f) {
   const Chart = window.Chart;
   if (!Chart) return;
 
-  const days = (f.callsByDay ?? []).map((d) => ({ date: String(d.date ?? d.day ?? ''), count: d.count ?? 0 }));
+  const days = (f.callsByDay ?? []).map((d) => ({ date: String(d.date ?? ''), count: d.count ?? 0 }));
   draw('an-volume', {
     type: 'bar',
     data: { labels: days.map((d) => d.date), datasets: [{ label: 'Calls', data: days.map((d) => d.count), backgroundColor: Palette[0] }] },
@@ -198,15 +199,12 @@ function drawFigures(f) {
   drawHeatMap(f);
 }
 
-/** Hour of day × day of week. callsByHour (UTC hour buckets) gives the exact grid; without it, nothing is guessed. */
+/** Hour of day × day of week (UTC), summed from callsByHour: every UTC hour of the range with its count. */
 function drawHeatMap(f) {
   const grid = Array.from({ length: 7 }, () => new Array(24).fill(0));
-  const hours = f.callsByHour ?? f.callsByHourOfWeek;
-  if (Array.isArray(hours)) {
-    for (const h of hours) {
-      const at = new Date(h.hour ?? h.time ?? h.start);
-      if (!Number.isNaN(at.getTime())) grid[at.getUTCDay()][at.getUTCHours()] += h.count ?? 0;
-    }
+  for (const h of f.callsByHour ?? []) {
+    const at = new Date(h.hour);
+    if (!Number.isNaN(at.getTime())) grid[at.getUTCDay()][at.getUTCHours()] += h.count ?? 0;
   }
   const max = Math.max(1, ...grid.flat());
   const data = [];
@@ -229,7 +227,7 @@ function drawHeatMap(f) {
       maintainAspectRatio: false,
       scales: {
         x: { type: 'category', labels: data.slice(0, 24).map((d) => d.x), grid: { display: false }, ticks: { maxRotation: 0, autoSkip: true } },
-        y: { type: 'category', labels: HeatRows.map((d) => Weekdays[d]), offset: true, grid: { display: false } },
+        y: { type: 'category', labels: HeatRows.map((d) => Weekdays[d]), offset: true, reverse: false, grid: { display: false } }, // Monday on top (the matrix plugin's default reverses it)
       },
       plugins: { legend: { display: false }, tooltip: { callbacks: { title: () => '', label: (c) => `${c.raw.y} ${c.raw.x}:00 UTC: ${c.raw.v} calls` } } },
     },
@@ -254,10 +252,8 @@ async function loadLog() {
   const cursor = pages.cursors[pages.index];
   if (cursor) params.set('cursor', cursor);
   const data = await get(`/api/calls?${params}`);
-  const rows = (Array.isArray(data) ? data : data.items ?? data.calls ?? [])
-    .slice()
-    .sort((a, b) => new Date(b.startedAt ?? b.time) - new Date(a.startedAt ?? a.time));
-  pages.next = Array.isArray(data) ? null : data.nextCursor ?? null;
+  const rows = data.items ?? []; // newest first, as the API pages them
+  pages.next = data.nextCursor ?? null;
   const titles = new Map(context.agents.map((a) => [a.id, a.title]));
   $('an-log-rows').replaceChildren(...rows.map((r) => callRow(r, titles)));
   $('an-log-empty').hidden = rows.length > 0 || pages.index > 0;
@@ -267,18 +263,18 @@ async function loadLog() {
 }
 
 function callRow(r, titles) {
-  const when = new Date(r.startedAt ?? r.time);
+  const when = new Date(r.startedAt);
   const agentId = r.agentId ?? '';
   const agent = agentId ? (titles.get(agentId) ? `${titles.get(agentId)} (${agentId})` : agentId) : '–';
   return el('tr', {},
     el('td', {}, el('time', { datetime: when.toISOString(), title: when.toISOString() }, when.toLocaleString())),
-    el('td', {}, r.callerNumber ?? r.caller ?? ''),
+    el('td', {}, r.caller ?? ''),
     el('td', {}, r.dialed ?? ''),
     el('td', {}, r.phoneNumber ?? '–'),
     el('td', {}, agent),
     el('td', {}, r.region ?? '–'),
     el('td', {}, String(r.outcome ?? '')),
-    el('td', {}, r.failureReason ?? r.reason ?? ''),
+    el('td', {}, r.reason ?? ''),
     el('td', {}, seconds(r.durationSeconds)));
 }
 
