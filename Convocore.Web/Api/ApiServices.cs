@@ -9,8 +9,8 @@ internal static class ApiServices
         services.AddProblemDetails();
         services.AddOpenApi();
         services.ConfigureHttpJsonOptions(options => options.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter()));
-        services.AddAuthentication(ApiKeyAuthenticationHandler.Scheme)
-            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.Scheme, null);
+        services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
         services.AddAuthorizationBuilder()
             .AddPolicy(Principals.WorkspacePolicy, p => p.RequireClaim(ApiKeyAuthenticationHandler.WorkspaceClaim))
             .AddPolicy(Principals.OperatorPolicy, p => p.RequireRole(ApiKeyAuthenticationHandler.OperatorRole));

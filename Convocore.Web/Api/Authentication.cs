@@ -20,7 +20,7 @@ internal sealed class ApiKeyAuthenticationHandler(
     IClusterClient cluster,
     IConfiguration configuration) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
-    public const string Scheme = "ApiKey";
+    public const string SchemeName = "ApiKey";
     public const string WorkspaceClaim = "convocore:workspace";
     public const string OperatorRole = "operator";
 
@@ -44,7 +44,7 @@ internal sealed class ApiKeyAuthenticationHandler(
     }
 
     private AuthenticateResult Success(Claim claim) =>
-        AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(new ClaimsIdentity([claim], Scheme)), Scheme));
+        AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(new ClaimsIdentity([claim], SchemeName)), SchemeName));
 }
 
 internal static class Principals

@@ -35,7 +35,7 @@ internal static class DashboardSession
     {
         services.AddAuthentication(options => options.DefaultScheme = SelectingScheme)
             .AddPolicyScheme(SelectingScheme, null, options => options.ForwardDefaultSelector = context =>
-                context.Request.Headers.Authorization.Count > 0 ? ApiKeyAuthenticationHandler.Scheme : CookieScheme)
+                context.Request.Headers.Authorization.Count > 0 ? ApiKeyAuthenticationHandler.SchemeName : CookieScheme)
             .AddCookie(CookieScheme, options =>
             {
                 options.Cookie.Name = CookieName;

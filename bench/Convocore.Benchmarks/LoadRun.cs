@@ -75,6 +75,7 @@ internal static class LoadRun
             Percentile(final, 50), Percentile(final, 99));
     }
 
-    private static double Percentile(List<double> sorted, double p) =>
+    /// <summary>Nearest rank; <paramref name="sorted"/> ascending. The one percentile every benchmark here reports.</summary>
+    internal static double Percentile(IReadOnlyList<double> sorted, double p) =>
         sorted.Count == 0 ? double.NaN : sorted[Math.Clamp((int)Math.Ceiling(p / 100 * sorted.Count) - 1, 0, sorted.Count - 1)];
 }

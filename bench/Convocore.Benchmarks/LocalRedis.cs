@@ -12,11 +12,7 @@ internal sealed class LocalRedis : IDisposable
 
     public LocalRedis(bool durable = true)
     {
-        using (var listener = new TcpListener(IPAddress.Loopback, 0))
-        {
-            listener.Start();
-            Port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        }
+        Port = ServiceProcess.FreePort();
         var start = new ProcessStartInfo("redis-server") { RedirectStandardOutput = true, UseShellExecute = false };
         foreach (var arg in new[] { "--port", Port.ToString(), "--bind", "127.0.0.1", "--dir", directory, "--appendonly", durable ? "yes" : "no", "--appendfsync", "always", "--save", "" })
             start.ArgumentList.Add(arg);

@@ -148,11 +148,7 @@ internal static class NumberManagementRun
     private static string Summary(List<double> latencies) =>
         $"n={latencies.Count} p50 {Percentile(latencies, 50):F2} ms, p90 {Percentile(latencies, 90):F2} ms, p99 {Percentile(latencies, 99):F2} ms, max {latencies.Max():F2} ms";
 
-    internal static double Percentile(IEnumerable<double> values, double p)
-    {
-        var sorted = values.Order().ToArray();
-        return sorted[Math.Clamp((int)Math.Ceiling(p / 100 * sorted.Length) - 1, 0, sorted.Length - 1)];
-    }
+    private static double Percentile(IEnumerable<double> values, double p) => LoadRun.Percentile(values.Order().ToArray(), p);
 
     /// <summary>Distinct valid numbers: +1 555 followed by seven digits.</summary>
     private sealed class NumberSource

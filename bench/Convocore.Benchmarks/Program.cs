@@ -26,7 +26,7 @@ using StackExchange.Redis;
 if (args.FirstOrDefault() == "micro")
 {
     // BenchmarkDotNet micro-benchmarks, e.g. `-- micro --filter '*E164*'`.
-    BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args[1..], MicroConfig.Create());
+    BenchmarkSwitcher.FromAssembly(typeof(BenchSilo).Assembly).Run(args[1..], MicroConfig.Create());
     return 0;
 }
 if (args.FirstOrDefault() == "numbers")
