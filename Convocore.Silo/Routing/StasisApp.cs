@@ -48,13 +48,15 @@ internal sealed class StasisApp(
             {
                 await using var client = new AriClient(settings);
                 await client.ConnectAsync(stopping.Token);
+                await FilterEventsAsync(client);
+                var adopted = await AdoptWaitingChannelsAsync(client);
                 Routes = client.Routes;
                 State = AsteriskConnectionState.Connected;
                 retry = FirstRetry;
                 logger.LogInformation(
-                    "Connected to Asterisk {Server} ({Version}) as Stasis app {Application}: commands over {Transport}, channel variables {Variables}",
+                    "Connected to Asterisk {Server} ({Version}) as Stasis app {Application}: commands over {Transport}, channel variables {Variables} over Http",
                     server.DisplayName, client.Routes.ServerVersion, options.Application, client.Routes.Transport, client.Routes.Variables);
-                await DispatchAsync(client);
+                await DispatchAsync(client, adopted);
                 logger.LogWarning("Lost the ARI connection to Asterisk {Server}", server.DisplayName);
             }
             catch (OperationCanceledException) when (stopping.IsCancellationRequested)
@@ -78,7 +80,69 @@ internal sealed class StasisApp(
         }
     }
 
-    private async Task DispatchAsync(AriClient client)
+    /// <summary>
+    /// The events this app acts on, plus the replies of REST over the WebSocket (they travel as events too: without
+    /// RESTResponse in the list no command would ever complete).
+    /// </summary>
+    private static readonly string[] HandledEvents = ["StasisStart", "StasisEnd", "ChannelDestroyed", "ApplicationReplaced", "RESTResponse"];
+
+    private async Task FilterEventsAsync(AriClient client)
+    {
+        try
+        {
+            await client.FilterEventsAsync(HandledEvents, stopping.Token);
+        }
+        catch (AriRequestException ex)
+        {
+            // An Asterisk without the route still works: it sends everything and we ignore what we do not handle.
+            logger.LogInformation("Asterisk {Server} does not filter events ({Status}); every event of a routed call reaches us",
+                server.DisplayName, ex.StatusCode);
+        }
+    }
+
+    /// <summary>
+    /// Channels already waiting in our app when we connect lost their StasisStart with the previous connection: Asterisk
+    /// keeps a channel in Stasis when the app's WebSocket dies, and would keep it there until the caller gives up.
+    /// They are routed now like any call; their StasisStart, should one still be queued, is then ignored.
+    /// </summary>
+    private async Task<HashSet<string>> AdoptWaitingChannelsAsync(AriClient client)
+    {
+        var adopted = new HashSet<string>(StringComparer.Ordinal);
+        IReadOnlyList<Channel> channels;
+        try
+        {
+            channels = await client.GetChannelsAsync(stopping.Token);
+        }
+        catch (AriRequestException ex)
+        {
+            logger.LogWarning("Cannot list the channels of Asterisk {Server} ({Status}); channels stranded in Stasis stay there",
+                server.DisplayName, ex.StatusCode);
+            return adopted;
+        }
+
+        var now = DateTimeOffset.UtcNow;
+        foreach (var channel in channels)
+        {
+            if (StasisArguments(channel.Dialplan) is not { } args) continue;
+            adopted.Add(channel.Id);
+            var start = new StasisStart { Application = options.Application, Timestamp = now, Channel = channel, Args = args };
+            _ = HandleAsync(client, start, Stopwatch.GetTimestamp());
+        }
+        if (adopted.Count > 0)
+            logger.LogWarning("Routing {Count} channels left waiting in Stasis on Asterisk {Server} by the previous connection",
+                adopted.Count, server.DisplayName);
+        return adopted;
+    }
+
+    /// <summary>The arguments of <c>Stasis(app,arg1,...)</c> when the channel waits in our app, else null.</summary>
+    private string[]? StasisArguments(DialplanCep dialplan)
+    {
+        if (!string.Equals(dialplan.AppName, "Stasis", StringComparison.OrdinalIgnoreCase)) return null;
+        var parts = dialplan.AppData.Split(',');
+        return parts[0] == options.Application ? parts[1..] : null;
+    }
+
+    private async Task DispatchAsync(AriClient client, HashSet<string> adopted)
     {
         var events = client.Events;
         while (await events.WaitToReadAsync(stopping.Token))
@@ -87,7 +151,7 @@ internal sealed class StasisApp(
             {
                 switch (ariEvent)
                 {
-                    case StasisStart start:
+                    case StasisStart start when !adopted.Contains(start.Channel.Id):
                         _ = HandleAsync(client, start, Stopwatch.GetTimestamp());
                         break;
                     case ChannelDestroyed destroyed when inProgress.TryRemove(destroyed.Channel.Id, out var call):

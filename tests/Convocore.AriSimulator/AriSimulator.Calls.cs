@@ -9,7 +9,22 @@ public sealed partial class AriSimulator
     /// to the application's WebSocket. With no WebSocket registered the outcome is <see cref="CallOutcomeKind.NotDelivered"/>.
     /// </summary>
     /// <param name="args">Stasis arguments; by default the dialed extension.</param>
-    public SimulatedCall PlaceCall(string dialedExtension, string callerNumber, IReadOnlyList<string>? args = null)
+    public SimulatedCall PlaceCall(string dialedExtension, string callerNumber, IReadOnlyList<string>? args = null) =>
+        PlaceCall(dialedExtension, callerNumber, args, deliverStasisStart: true);
+
+    /// <summary>
+    /// A call whose StasisStart is lost with the events WebSocket, as when Asterisk gives up a connection it cannot write to:
+    /// the channel enters Stasis, its StasisStart never arrives, and every events WebSocket breaks. Asterisk keeps such a
+    /// channel waiting in Stasis.
+    /// </summary>
+    public SimulatedCall StrandCallInStasis(string dialedExtension, string callerNumber)
+    {
+        var call = PlaceCall(dialedExtension, callerNumber, null, deliverStasisStart: false);
+        DropEventConnections();
+        return call;
+    }
+
+    private SimulatedCall PlaceCall(string dialedExtension, string callerNumber, IReadOnlyList<string>? args, bool deliverStasisStart)
     {
         var sequence = Interlocked.Increment(ref _lastChannelSequence);
         var call = new SimulatedCall(
@@ -27,6 +42,7 @@ public sealed partial class AriSimulator
         }
 
         _calls[call.ChannelId] = call;
+        if (!deliverStasisStart || !IsAllowed(call.Application, "StasisStart")) return call;
         byte[] message;
         lock (call.Sync)
         {
@@ -101,6 +117,7 @@ public sealed partial class AriSimulator
     private void SendChannelEvent(SimulatedCall call, ReadOnlySpan<byte> type, int? cause)
     {
         if (!_activeSessionByApp.TryGetValue(call.Application, out var session)) return;
+        if (!IsAllowed(call.Application, System.Text.Encoding.UTF8.GetString(type))) return;
 
         var writer = EventWriter.Rent();
         EventWriter.StartEvent(writer, type, UtcNow);

@@ -9,6 +9,7 @@ internal readonly record struct SimulatedResponse(int StatusCode, string? Body);
 public sealed partial class AriSimulator
 {
     private static readonly SimulatedResponse NoContent = new(204, null);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, EventFilter> _eventFilters = new(StringComparer.Ordinal);
     private static readonly SimulatedResponse ChannelNotFound = ErrorResponse(404, "Channel not found");
     private static readonly SimulatedResponse NotInStasis = ErrorResponse(409, "Channel not in Stasis application");
 
@@ -77,6 +78,7 @@ public sealed partial class AriSimulator
             ("channels", "continueInDialplan") => Continue(effects, query),
             ("channels", "hangup") => Hangup(effects, query),
             ("applications", "subscribe") => Subscribe(segments[1], query),
+            ("applications", "filter") => Filter(segments[1], body),
             _ => ErrorResponse(501, $"{operation.Nickname} is not implemented by the simulator"),
         };
     }
@@ -271,6 +273,79 @@ public sealed partial class AriSimulator
         effects.EndedCause = cause;
         return NoContent;
     }
+
+    /// <summary>
+    /// PUT /applications/{app}/eventFilter as applications.json describes it: an empty body clears both lists, a list that
+    /// is given replaces its own, an empty "allowed" list allows everything, "disallowed" wins over "allowed".
+    /// </summary>
+    private SimulatedResponse Filter(string application, string? body)
+    {
+        if (!_registeredApps.ContainsKey(application)) return ErrorResponse(404, "Application not found");
+
+        var filter = _eventFilters.GetOrAdd(application, _ => new EventFilter([], []));
+        if (string.IsNullOrWhiteSpace(body))
+        {
+            filter = new EventFilter([], []);
+        }
+        else
+        {
+            using var document = JsonDocument.Parse(body);
+            if (document.RootElement.ValueKind != JsonValueKind.Object) return ErrorResponse(400, "Invalid filter");
+            var allowed = filter.Allowed;
+            var disallowed = filter.Disallowed;
+            foreach (var list in document.RootElement.EnumerateObject())
+            {
+                if (list.Name is not ("allowed" or "disallowed") || list.Value.ValueKind != JsonValueKind.Array)
+                    return ErrorResponse(400, "Invalid filter");
+                var types = new HashSet<string>(StringComparer.Ordinal);
+                foreach (var entry in list.Value.EnumerateArray())
+                {
+                    if (entry.ValueKind != JsonValueKind.Object || !entry.TryGetProperty("type", out var type)
+                        || type.ValueKind != JsonValueKind.String)
+                        return ErrorResponse(400, "Invalid filter");
+                    types.Add(type.GetString()!);
+                }
+                if (list.Name == "allowed") allowed = types;
+                else disallowed = types;
+            }
+            filter = new EventFilter(allowed, disallowed);
+        }
+        _eventFilters[application] = filter;
+
+        var writer = EventWriter.Rent();
+        writer.WriteStartObject();
+        writer.WriteString("name", application);
+        foreach (var empty in (ReadOnlySpan<string>)["channel_ids", "bridge_ids", "endpoint_ids", "device_names"])
+        {
+            writer.WriteStartArray(empty);
+            writer.WriteEndArray();
+        }
+        foreach (var (name, types) in (ReadOnlySpan<(string, HashSet<string>)>)[("events_allowed", filter.Allowed), ("events_disallowed", filter.Disallowed)])
+        {
+            writer.WriteStartArray(name);
+            foreach (var type in types)
+            {
+                writer.WriteStartObject();
+                writer.WriteString("type", type);
+                writer.WriteEndObject();
+            }
+            writer.WriteEndArray();
+        }
+        writer.WriteEndObject();
+        return new SimulatedResponse(200, System.Text.Encoding.UTF8.GetString(EventWriter.Finish()));
+    }
+
+    private sealed record EventFilter(HashSet<string> Allowed, HashSet<string> Disallowed)
+    {
+        public bool Allows(string type) => !Disallowed.Contains(type) && (Allowed.Count == 0 || Allowed.Contains(type));
+    }
+
+    private bool IsAllowed(string application, string type) =>
+        !_eventFilters.TryGetValue(application, out var filter) || filter.Allows(type);
+
+    /// <summary>The event types the application allowed through PUT /applications/{app}/eventFilter; empty when unfiltered.</summary>
+    public IReadOnlyCollection<string> AllowedEvents(string application) =>
+        _eventFilters.TryGetValue(application, out var filter) ? filter.Allowed : [];
 
     /// <summary>
     /// Only channel:{id} sources exist here. The answer lists just the channels of this request, so a load run with

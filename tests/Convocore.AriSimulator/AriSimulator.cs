@@ -247,7 +247,7 @@ public sealed partial class AriSimulator : IAsyncDisposable
             replaced = previous;
             return session;
         });
-        if (replaced is null) return;
+        if (replaced is null || !IsAllowed(application, "ApplicationReplaced")) return;
         var writer = EventWriter.Rent();
         EventWriter.StartEvent(writer, "ApplicationReplaced"u8, UtcNow);
         EventWriter.EndEvent(writer, Options.AsteriskId, application);
@@ -303,6 +303,8 @@ public sealed partial class AriSimulator : IAsyncDisposable
         query.AddRange(request.QueryStrings);
 
         var response = await ExecuteAsync("websocket", request.Method, path, query, request.MessageBody, cancellationToken);
+        // The reply travels as an event, so the application's event filter applies to it too (as on Asterisk 23.4.1).
+        if (!IsAllowed(session.Applications[0], "RESTResponse")) return;
         WriteRestResponse(EventWriter.Rent(), session.Applications[0], request, response);
         session.Send(EventWriter.Finish());
     }

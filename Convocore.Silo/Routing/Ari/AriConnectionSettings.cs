@@ -12,6 +12,9 @@ internal sealed record AriConnectionSettings(Uri BaseUrl, string Username, strin
 
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>How often the events WebSocket is pinged, and how long a pong may take before the connection counts as dead.</summary>
+    public TimeSpan KeepAliveInterval { get; init; } = TimeSpan.FromSeconds(5);
+
     // Records print every property; the password must never reach a log.
     public override string ToString() =>
         $"AriConnectionSettings {{ BaseUrl = {BaseUrl}, Username = {Username}, Application = {Application}, " +

@@ -352,11 +352,11 @@ public sealed class RealAsteriskRoutingTests(AsteriskFixture asterisk, RealAster
                 foreach (var c in doc.RootElement.EnumerateArray())
                 {
                     if (c.GetProperty("state").GetString() == "Up" &&
-                        c.GetProperty("dialplan").GetProperty("context").GetString() == "convocore-agent-stub")
+                        c.GetProperty("dialplan").GetProperty("context").GetString() == "convocore-agent-talk")
                         return c.GetProperty("id").GetString()!;
                 }
             }
-            if (DateTime.UtcNow >= deadline) throw new TimeoutException("no channel came up in [convocore-agent-stub]");
+            if (DateTime.UtcNow >= deadline) throw new TimeoutException("no channel came up in [convocore-agent-talk]");
             await Task.Delay(50);
         }
     }

@@ -31,6 +31,22 @@ public sealed class RoutingResilienceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_channel_left_waiting_in_Stasis_by_a_lost_connection_is_routed_once_the_silo_reconnects()
+    {
+        var setup = await NumberSetup.Create(system);
+        var number = TestNumbers.Next();
+        await setup.AddOk(number);
+
+        var stranded = system.Asterisk.StrandCallInStasis(number, "+15550001111");
+
+        var outcome = await stranded.Outcome.WaitAsync(Patience);
+        Assert.Equal(CallOutcomeKind.Continued, outcome.Kind);
+        Assert.Equal(setup.AgentId, outcome.Extension);
+        Assert.Equal(number, outcome.Variables["CONVOCORE_NUMBER"]);
+        Assert.Single(stranded.Commands, c => c.Path.EndsWith("/continue"));
+    }
+
+    [Fact]
     public async Task When_the_silo_holding_the_connection_stops_another_silo_takes_it_over()
     {
         var setup = await NumberSetup.Create(system);

@@ -41,6 +41,22 @@ public sealed class RoutingTests(RoutingSystem system) : IClassFixture<RoutingSy
     }
 
     [Fact]
+    public async Task The_app_asks_for_only_the_events_it_handles_and_its_commands_over_the_WebSocket_still_complete()
+    {
+        Assert.Equal(["ApplicationReplaced", "ChannelDestroyed", "RESTResponse", "StasisEnd", "StasisStart"],
+            system.Asterisk.AllowedEvents(RoutingSystem.Application).Order(StringComparer.Ordinal));
+
+        // The simulator, like Asterisk, filters the replies of REST over the WebSocket too: without RESTResponse allowed
+        // no command would complete and the caller would be released with congestion.
+        var setup = await NumberSetup.Create(system);
+        var number = TestNumbers.Next();
+        await setup.AddOk(number);
+        var call = system.Asterisk.PlaceCall(number, "+442071230000");
+        Assert.Equal(CallOutcomeKind.Continued, (await call.Outcome.WaitAsync(Patience)).Kind);
+        Assert.All(call.Commands, c => Assert.Equal(c.Path.EndsWith("/variables") ? "http" : "websocket", c.Transport));
+    }
+
+    [Fact]
     public async Task An_unknown_number_is_hung_up_as_unallocated()
     {
         var outcome = await Call(TestNumbers.Next());
