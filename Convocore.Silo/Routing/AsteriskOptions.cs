@@ -21,6 +21,13 @@ internal sealed class AsteriskOptions
     /// <summary>Tests force the older routes (HTTP commands, one request per variable) with these.</summary>
     public bool ForceHttpTransport { get; set; }
     public bool ForcePerVariableSet { get; set; }
+
+    /// <summary>
+    /// Channel variables go over HTTP by default even when commands use the WebSocket: Asterisk runs one WebSocket's
+    /// requests one at a time and a variables request waits for the channel's thread (see AriClient). True sends them
+    /// over the WebSocket too, which costs the silo less (no HTTP request per call) where the server keeps up.
+    /// </summary>
+    public bool ChannelVariablesOverWebSocket { get; set; }
 }
 
 internal sealed class AsteriskServerOptions

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using Convocore.Contracts.Routing;
 using Convocore.Silo.Routing.Ari;
+using StackExchange.Redis;
 
 namespace Convocore.Silo.Routing;
 
@@ -41,6 +42,7 @@ internal sealed class StasisApp(
         {
             ForceHttpTransport = options.ForceHttpTransport,
             ForcePerVariableSet = options.ForcePerVariableSet,
+            VariablesOverWebSocket = options.ChannelVariablesOverWebSocket,
         };
         while (!stopping.IsCancellationRequested)
         {
@@ -49,13 +51,16 @@ internal sealed class StasisApp(
                 await using var client = new AriClient(settings);
                 await client.ConnectAsync(stopping.Token);
                 await FilterEventsAsync(client);
-                var adopted = await AdoptWaitingChannelsAsync(client);
+                var channels = await ListChannelsAsync(client);
+                var adopted = AdoptWaitingChannels(client, channels);
+                await FollowOpenCallsAsync(channels);
                 Routes = client.Routes;
                 State = AsteriskConnectionState.Connected;
                 retry = FirstRetry;
                 logger.LogInformation(
-                    "Connected to Asterisk {Server} ({Version}) as Stasis app {Application}: commands over {Transport}, channel variables {Variables} over Http",
-                    server.DisplayName, client.Routes.ServerVersion, options.Application, client.Routes.Transport, client.Routes.Variables);
+                    "Connected to Asterisk {Server} ({Version}) as Stasis app {Application}: commands over {Transport}, channel variables {Variables} over {VariablesTransport}",
+                    server.DisplayName, client.Routes.ServerVersion, options.Application, client.Routes.Transport, client.Routes.Variables,
+                    options.ChannelVariablesOverWebSocket ? client.Routes.Transport : AriCommandTransport.Http);
                 await DispatchAsync(client, adopted);
                 logger.LogWarning("Lost the ARI connection to Asterisk {Server}", server.DisplayName);
             }
@@ -100,28 +105,31 @@ internal sealed class StasisApp(
         }
     }
 
+    /// <returns>Null when the list cannot be read; the connection still serves new calls.</returns>
+    private async Task<IReadOnlyList<Channel>?> ListChannelsAsync(AriClient client)
+    {
+        try
+        {
+            return await client.GetChannelsAsync(stopping.Token);
+        }
+        catch (AriRequestException ex)
+        {
+            logger.LogWarning("Cannot list the channels of Asterisk {Server} ({Status}): channels left in Stasis stay there and "
+                + "calls routed before the connection changed hands go unfollowed", server.DisplayName, ex.StatusCode);
+            return null;
+        }
+    }
+
     /// <summary>
     /// Channels already waiting in our app when we connect lost their StasisStart with the previous connection: Asterisk
     /// keeps a channel in Stasis when the app's WebSocket dies, and would keep it there until the caller gives up.
     /// They are routed now like any call; their StasisStart, should one still be queued, is then ignored.
     /// </summary>
-    private async Task<HashSet<string>> AdoptWaitingChannelsAsync(AriClient client)
+    private HashSet<string> AdoptWaitingChannels(AriClient client, IReadOnlyList<Channel>? channels)
     {
         var adopted = new HashSet<string>(StringComparer.Ordinal);
-        IReadOnlyList<Channel> channels;
-        try
-        {
-            channels = await client.GetChannelsAsync(stopping.Token);
-        }
-        catch (AriRequestException ex)
-        {
-            logger.LogWarning("Cannot list the channels of Asterisk {Server} ({Status}); channels stranded in Stasis stay there",
-                server.DisplayName, ex.StatusCode);
-            return adopted;
-        }
-
         var now = DateTimeOffset.UtcNow;
-        foreach (var channel in channels)
+        foreach (var channel in channels ?? [])
         {
             if (StasisArguments(channel.Dialplan) is not { } args) continue;
             adopted.Add(channel.Id);
@@ -133,6 +141,39 @@ internal sealed class StasisApp(
                 adopted.Count, server.DisplayName);
         return adopted;
     }
+
+    /// <summary>
+    /// Routed calls still up on the server are followed to their end, whichever silo routed them (the subscription belongs
+    /// to the app, so their ChannelDestroyed comes to this connection). Calls that ended while no silo held the connection
+    /// are recorded without an end, since nobody heard it.
+    /// </summary>
+    private async Task FollowOpenCallsAsync(IReadOnlyList<Channel>? channels)
+    {
+        if (channels is null) return;
+        var live = channels.Select(c => c.Id).ToHashSet(StringComparer.Ordinal);
+        IReadOnlyList<CallRecord> open;
+        try
+        {
+            open = await recorder.OpenCalls(server.DisplayName);
+        }
+        catch (RedisException ex)
+        {
+            logger.LogWarning("Cannot read the open calls of Asterisk {Server} ({Error}); their ends go unrecorded", server.DisplayName, ex.Message);
+            return;
+        }
+
+        foreach (var call in open)
+        {
+            if (live.Contains(call.ChannelId)) inProgress.TryAdd(call.ChannelId, call);
+            else if (!inProgress.ContainsKey(call.ChannelId)) recorder.Record(call with { EndCause = UnheardEnd });
+        }
+        foreach (var id in inProgress.Keys)
+        {
+            if (!live.Contains(id) && inProgress.TryRemove(id, out var gone)) recorder.Record(gone with { EndCause = UnheardEnd });
+        }
+    }
+
+    private const string UnheardEnd = "ended while no silo held the connection";
 
     /// <summary>The arguments of <c>Stasis(app,arg1,...)</c> when the channel waits in our app, else null.</summary>
     private string[]? StasisArguments(DialplanCep dialplan)
@@ -205,7 +246,9 @@ internal sealed class StasisApp(
             var setVariables = client.SetChannelVariablesAsync(channelId, variables);
             var subscribe = client.SubscribeAsync(options.Application, "channel:" + channelId);
             metrics.Routed(received, "routed", region, server.DisplayName);
-            inProgress[channelId] = call with { Outcome = CallOutcome.Routed };
+            var routed = call with { Outcome = CallOutcome.Routed };
+            inProgress[channelId] = routed;
+            recorder.Opened(routed);
             await Task.WhenAll(setVariables, subscribe);
             await client.ContinueAsync(channelId, options.AgentContext, assignment.AgentId, 1);
         }
@@ -213,7 +256,8 @@ internal sealed class StasisApp(
         {
             // The caller hung up while we decided: nothing is left to release.
             if (inProgress.TryRemove(channelId, out var gone))
-                recorder.Record(Released(gone with { Outcome = CallOutcome.Failed, FailureReason = "caller_hung_up" }, received, "caller hung up before the handoff"));
+                recorder.Record(Released(gone with { Outcome = CallOutcome.Failed, FailureReason = "caller_hung_up" }, received, "caller hung up before the handoff"),
+                    wasOpened: true);
         }
         catch (Exception ex)
         {
@@ -221,8 +265,9 @@ internal sealed class StasisApp(
             logger.LogWarning("Routing channel {ChannelId} on {Server} failed ({Error}); releasing it with congestion",
                 channelId, server.DisplayName, ex.GetType().Name);
             metrics.Routed(received, Outcome(CallFailure.Internal), region, server.DisplayName);
-            inProgress.TryRemove(channelId, out _);
-            recorder.Record(Released(call with { Outcome = CallOutcome.Failed, FailureReason = Outcome(CallFailure.Internal) }, received, null));
+            var wasOpened = inProgress.TryRemove(channelId, out _);
+            recorder.Record(Released(call with { Outcome = CallOutcome.Failed, FailureReason = Outcome(CallFailure.Internal) }, received, null),
+                wasOpened);
             try
             {
                 await client.HangupAsync(channelId, "congestion");

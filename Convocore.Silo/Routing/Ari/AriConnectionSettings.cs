@@ -10,6 +10,9 @@ internal sealed record AriConnectionSettings(Uri BaseUrl, string Username, strin
     /// <summary>Set variables one request each even when the server supports the bulk route.</summary>
     public bool ForcePerVariableSet { get; init; }
 
+    /// <summary>Set channel variables over the events WebSocket when commands use it (else always over HTTP).</summary>
+    public bool VariablesOverWebSocket { get; init; }
+
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>How often the events WebSocket is pinged, and how long a pong may take before the connection counts as dead.</summary>
@@ -18,5 +21,5 @@ internal sealed record AriConnectionSettings(Uri BaseUrl, string Username, strin
     // Records print every property; the password must never reach a log.
     public override string ToString() =>
         $"AriConnectionSettings {{ BaseUrl = {BaseUrl}, Username = {Username}, Application = {Application}, " +
-        $"ForceHttpTransport = {ForceHttpTransport}, ForcePerVariableSet = {ForcePerVariableSet} }}";
+        $"ForceHttpTransport = {ForceHttpTransport}, ForcePerVariableSet = {ForcePerVariableSet}, VariablesOverWebSocket = {VariablesOverWebSocket} }}";
 }

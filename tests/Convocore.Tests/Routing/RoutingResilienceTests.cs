@@ -1,3 +1,5 @@
+using Orleans.TestingHost;
+using Microsoft.Extensions.DependencyInjection;
 using Convocore.AriSimulator;
 using Convocore.Contracts.Routing;
 using Convocore.Silo.Routing;
@@ -81,6 +83,40 @@ public sealed class RoutingResilienceTests : IAsyncLifetime
             return status.Silo != owner && status.State == AsteriskConnectionState.Connected;
         }, "a surviving silo holds the connection");
         Assert.Equal(1, system.Asterisk.GetEventConnectionCount(RoutingSystem.Application));
+    }
+
+    [Fact]
+    public async Task A_call_whose_silo_crashes_mid_call_is_recorded_with_its_real_end_by_the_silo_that_takes_over()
+    {
+        var setup = await NumberSetup.Create(system);
+        var number = TestNumbers.Next();
+        await setup.AddOk(number);
+        var call = system.Asterisk.PlaceCall(number, "+15550001111");
+        Assert.Equal(CallOutcomeKind.Continued, (await call.Outcome.WaitAsync(Patience)).Kind);
+        var owner = (await system.Client.GetGrain<IAsteriskConnectionGrain>(0).Ensure()).Silo;
+        var ownerSilo = system.Cluster.Silos.OfType<InProcessSiloHandle>().Single(s => s.SiloAddress.ToString() == owner);
+        var recorder = ownerSilo.SiloHost.Services.GetRequiredService<CallRecorder>();
+        await Eventually.True(async () => (await recorder.OpenCalls("sim-na")).Any(c => c.ChannelId == call.ChannelId),
+            "the routed call is open in Redis");
+
+        await system.Cluster.KillSiloAsync(ownerSilo);
+        await Eventually.True(async () =>
+        {
+            var status = await system.Client.GetGrain<IAsteriskConnectionGrain>(0).Ensure();
+            return status.Silo != owner && status.State == AsteriskConnectionState.Connected;
+        }, "a surviving silo holds the connection");
+        await Task.Delay(TimeSpan.FromMilliseconds(500)); // the survivor reads the open calls right after connecting
+        Assert.True(system.Asterisk.EndCall(call.ChannelId));
+
+        var recorded = await system.RecordedCall(call.ChannelId);
+        Assert.Equal(Contracts.Routing.CallOutcome.Routed, recorded.Outcome);
+        Assert.Equal((setup.Workspace.Id, setup.AgentId, number), (recorded.WorkspaceId, recorded.AgentId, recorded.PhoneNumber));
+        Assert.NotNull(recorded.EndedAt);
+        Assert.Equal("Normal Clearing", recorded.EndCause);
+        Assert.InRange(recorded.DurationSeconds!.Value, 0.5, 60);
+        var survivor = system.Cluster.Silos.OfType<InProcessSiloHandle>().First().SiloHost.Services.GetRequiredService<CallRecorder>();
+        await Eventually.True(async () => (await survivor.OpenCalls("sim-na")).All(c => c.ChannelId != call.ChannelId),
+            "the call is no longer open");
     }
 
     [Fact]

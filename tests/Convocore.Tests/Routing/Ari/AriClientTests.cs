@@ -77,6 +77,19 @@ public class AriClientTests
     }
 
     [Fact]
+    public async Task SetVariables_WhenAskedTo_GoOverTheWebSocketLikeTheOtherCommands()
+    {
+        await using var ari = await AriHarness.StartAsync("23.4.1", s => s with { VariablesOverWebSocket = true });
+        var (call, _) = await ari.PlaceCallAsync();
+
+        await ari.Client.SetChannelVariablesAsync(call.ChannelId, new Dictionary<string, string> { ["CONVOCORE_AGENT_ID"] = "agent-1" });
+
+        var command = Assert.Single(call.Commands);
+        Assert.Equal(("websocket", $"channels/{call.ChannelId}/variables", 204), (command.Transport, command.Path, command.StatusCode));
+        Assert.Equal("agent-1", call.Variables["CONVOCORE_AGENT_ID"]);
+    }
+
+    [Fact]
     public async Task SetVariables_OnNewServer_SendsOneBulkRequestOverHttpBesideTheWebSocket()
     {
         await using var ari = await AriHarness.StartAsync("23.4.1");
