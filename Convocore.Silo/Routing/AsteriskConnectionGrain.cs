@@ -39,7 +39,7 @@ internal sealed class AsteriskConnectionGrain(
     public Task<AsteriskConnectionStatus> Ensure()
     {
         DelayDeactivation(TimeSpan.FromMinutes(10));
-        var routes = app?.Routes is { } r ? $"{r.Transport} commands, {r.Variables} variables, Asterisk {r.ServerVersion}" : null;
+        var routes = app?.Routes is { } r ? $"{r.Transport} commands, {r.Variables} variables over {r.VariablesTransport}, Asterisk {r.ServerVersion}" : null;
         return Task.FromResult(new AsteriskConnectionStatus(
             server?.DisplayName ?? "unconfigured", RuntimeIdentity, app?.State ?? AsteriskConnectionState.Disconnected, routes));
     }

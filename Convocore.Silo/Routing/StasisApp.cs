@@ -60,7 +60,7 @@ internal sealed class StasisApp(
                 logger.LogInformation(
                     "Connected to Asterisk {Server} ({Version}) as Stasis app {Application}: commands over {Transport}, channel variables {Variables} over {VariablesTransport}",
                     server.DisplayName, client.Routes.ServerVersion, options.Application, client.Routes.Transport, client.Routes.Variables,
-                    options.ChannelVariablesOverWebSocket ? client.Routes.Transport : AriCommandTransport.Http);
+                    client.Routes.VariablesTransport);
                 await DispatchAsync(client, adopted);
                 logger.LogWarning("Lost the ARI connection to Asterisk {Server}", server.DisplayName);
             }

@@ -295,7 +295,7 @@ public sealed class RealAsteriskRoutingTests(AsteriskFixture asterisk, RealAster
         output.WriteLine($"Asterisk {asterisk.AsteriskVersion}: {health}");
         Assert.Contains("(silo ", health);
         if (asterisk.AsteriskVersion == "23.4.1")
-            Assert.Contains("; WebSocket commands, Bulk variables, Asterisk 23.4.1)", health);
+            Assert.Contains("; WebSocket commands, Bulk variables over Http, Asterisk 23.4.1)", health);
         else
             Assert.Contains($"Asterisk {asterisk.AsteriskVersion})", health);
 
@@ -303,7 +303,7 @@ public sealed class RealAsteriskRoutingTests(AsteriskFixture asterisk, RealAster
         {
             var forced = await system.RestartWithRoutesAsync(asterisk, forceOldRoutes: true);
             output.WriteLine($"[{clock.Elapsed.TotalSeconds:0.0}s] forced: {forced}");
-            Assert.Contains($"Http commands, PerVariable variables, Asterisk {asterisk.AsteriskVersion})", forced);
+            Assert.Contains($"Http commands, PerVariable variables over Http, Asterisk {asterisk.AsteriskVersion})", forced);
 
             var setup = await NumberSetup.Create(system, "Pro");
             var number = TestNumbers.Next();

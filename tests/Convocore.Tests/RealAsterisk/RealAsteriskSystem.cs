@@ -68,7 +68,7 @@ public sealed class RealAsteriskSystem : ConvocoreSystem
     {
         ForceOldRoutes = forceOldRoutes;
         await RestartClusterAsync();
-        return await WaitUntilConnectedAsync(asterisk, expectRoutes: forceOldRoutes ? "Http commands, PerVariable variables" : null);
+        return await WaitUntilConnectedAsync(asterisk, expectRoutes: forceOldRoutes ? "Http commands, PerVariable variables over Http" : null);
     }
 
     /// <summary>
@@ -108,7 +108,7 @@ public sealed class RealAsteriskSystem : ConvocoreSystem
     }
 
     /// <summary><c>checks.asterisk.data.real-na</c> of the web app's /health, e.g.
-    /// "Connected (silo S127.0.0.1:...; WebSocket commands, Bulk variables, Asterisk 23.4.1)".</summary>
+    /// "Connected (silo S127.0.0.1:...; WebSocket commands, Bulk variables over Http, Asterisk 23.4.1)".</summary>
     public async Task<string?> AsteriskHealthAsync()
     {
         using var response = await Http.GetAsync("/health"); // 503 while Degraded: the body still says why

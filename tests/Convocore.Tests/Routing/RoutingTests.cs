@@ -179,7 +179,7 @@ public sealed class RoutingTests(RoutingSystem system) : IClassFixture<RoutingSy
         Assert.Equal("Healthy", asterisk["status"]!.GetValue<string>());
         var server = asterisk["data"]!["sim-na"]!.GetValue<string>();
         Assert.StartsWith("Connected", server);
-        Assert.Contains("WebSocket commands, Bulk variables, Asterisk 23.4.1", server);
+        Assert.Contains("WebSocket commands, Bulk variables over Http, Asterisk 23.4.1", server);
     }
 
     [Fact]

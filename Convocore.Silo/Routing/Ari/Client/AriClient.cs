@@ -91,14 +91,14 @@ internal sealed class AriClient : IAsyncDisposable
         {
             var body = JsonSerializer.SerializeToUtf8Bytes(new SetVariablesBody(variables), AriJsonContext.Default.SetVariablesBody);
             return SendAsync(new AriRequest(HttpMethod.Post, ChannelPath(channelId, "/variables"), JsonBody: body), cancellationToken,
-                overHttp: !_settings.VariablesOverWebSocket);
+                overHttp: Routes.VariablesTransport == AriCommandTransport.Http);
         }
 
         var sets = new List<Task>(variables.Count);
         foreach (var (name, value) in variables)
             sets.Add(SendAsync(
                 new AriRequest(HttpMethod.Post, ChannelPath(channelId, "/variable"), [new("variable", name), new("value", value)]),
-                cancellationToken, overHttp: !_settings.VariablesOverWebSocket));
+                cancellationToken, overHttp: Routes.VariablesTransport == AriCommandTransport.Http));
         return Task.WhenAll(sets);
     }
 

@@ -7,6 +7,9 @@ internal enum AriVariableRoute { PerVariable, Bulk }
 /// <summary>The routes an <see cref="AriClient"/> chose for a server; logged at connect time.</summary>
 internal sealed record AriRoutes(string ServerVersion, AriCommandTransport Transport, AriVariableRoute Variables)
 {
+    /// <summary>HTTP unless asked otherwise: see <see cref="AriConnectionSettings.VariablesOverWebSocket"/>.</summary>
+    public AriCommandTransport VariablesTransport { get; init; }
+
     // "since" of POST /channels/{channelId}/variables in channels.json.
     private static readonly AsteriskVersion[] BulkVariablesSince = [new(20, 20, 0), new(22, 10, 0), new(23, 4, 0)];
 
@@ -22,6 +25,9 @@ internal sealed record AriRoutes(string ServerVersion, AriCommandTransport Trans
         return new AriRoutes(
             serverVersion,
             webSocket ? AriCommandTransport.WebSocket : AriCommandTransport.Http,
-            bulk ? AriVariableRoute.Bulk : AriVariableRoute.PerVariable);
+            bulk ? AriVariableRoute.Bulk : AriVariableRoute.PerVariable)
+        {
+            VariablesTransport = webSocket && settings.VariablesOverWebSocket ? AriCommandTransport.WebSocket : AriCommandTransport.Http,
+        };
     }
 }
