@@ -298,6 +298,13 @@ public sealed class RealAsteriskRoutingTests(AsteriskFixture asterisk, RealAster
             Assert.Contains("; WebSocket commands, Bulk variables over Http, Asterisk 23.4.1)", health);
         else
             Assert.Contains($"Asterisk {asterisk.AsteriskVersion})", health);
+        // The app asked Asterisk for only the events it handles, the replies of REST over the WebSocket among them.
+        using (var application = JsonDocument.Parse(await asterisk.Ari.GetStringAsync("applications/convocore")))
+        {
+            var allowed = application.RootElement.GetProperty("events_allowed").EnumerateArray()
+                .Select(e => e.GetProperty("type").GetString()).Order(StringComparer.Ordinal).ToArray();
+            Assert.Equal(["ApplicationReplaced", "ChannelDestroyed", "RESTResponse", "StasisEnd", "StasisStart"], allowed);
+        }
 
         try
         {
