@@ -302,7 +302,7 @@ public sealed class RealAsteriskRoutingTests(AsteriskFixture asterisk, RealAster
         using (var application = JsonDocument.Parse(await asterisk.Ari.GetStringAsync("applications/convocore")))
         {
             var allowed = application.RootElement.GetProperty("events_allowed").EnumerateArray()
-                .Select(e => e.GetProperty("type").GetString()).Order(StringComparer.Ordinal).ToArray();
+                .Select(e => e.GetProperty("type").GetString()!).Order(StringComparer.Ordinal).ToArray();
             Assert.Equal(["ApplicationReplaced", "ChannelDestroyed", "RESTResponse", "StasisEnd", "StasisStart"], allowed);
         }
 
