@@ -117,7 +117,7 @@ public sealed partial class AriSimulator
     private void SendChannelEvent(SimulatedCall call, ReadOnlySpan<byte> type, int? cause)
     {
         if (!_activeSessionByApp.TryGetValue(call.Application, out var session)) return;
-        if (!IsAllowed(call.Application, System.Text.Encoding.UTF8.GetString(type))) return;
+        if (!_eventFilters.IsEmpty && !IsAllowed(call.Application, System.Text.Encoding.UTF8.GetString(type))) return;
 
         var writer = EventWriter.Rent();
         EventWriter.StartEvent(writer, type, UtcNow);

@@ -91,14 +91,14 @@ internal sealed class AriClient : IAsyncDisposable
         {
             var body = JsonSerializer.SerializeToUtf8Bytes(new SetVariablesBody(variables), AriJsonContext.Default.SetVariablesBody);
             return SendAsync(new AriRequest(HttpMethod.Post, ChannelPath(channelId, "/variables"), JsonBody: body), cancellationToken,
-                overHttp: Routes.VariablesTransport == AriCommandTransport.Http);
+                Routes.VariablesTransport);
         }
 
         var sets = new List<Task>(variables.Count);
         foreach (var (name, value) in variables)
             sets.Add(SendAsync(
                 new AriRequest(HttpMethod.Post, ChannelPath(channelId, "/variable"), [new("variable", name), new("value", value)]),
-                cancellationToken, overHttp: Routes.VariablesTransport == AriCommandTransport.Http));
+                cancellationToken, Routes.VariablesTransport));
         return Task.WhenAll(sets);
     }
 
@@ -170,9 +170,10 @@ internal sealed class AriClient : IAsyncDisposable
 
     private static string ChannelPath(string channelId, string suffix) => $"channels/{Uri.EscapeDataString(channelId)}{suffix}";
 
-    private async Task<AriResponse> SendAsync(AriRequest request, CancellationToken cancellationToken, bool overHttp = false)
+    /// <param name="transport">Where the routes send this kind of request; commands' transport when not given.</param>
+    private async Task<AriResponse> SendAsync(AriRequest request, CancellationToken cancellationToken, AriCommandTransport? transport = null)
     {
-        var response = _routes?.Transport == AriCommandTransport.WebSocket && !overHttp
+        var response = (transport ?? _routes?.Transport) == AriCommandTransport.WebSocket
             ? await SendOverWebSocketAsync(request, cancellationToken)
             : await SendOverHttpAsync(request, cancellationToken);
 
