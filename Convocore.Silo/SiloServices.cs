@@ -18,6 +18,10 @@ internal static class SiloServices
         services.AddHostedService<PendingChangeSweeper>();
         services.AddOptions<AsteriskOptions>().BindConfiguration(AsteriskOptions.Section);
         services.AddSingleton<RoutingMetrics>();
+        services.AddOptions<RoutingOptions>().BindConfiguration(RoutingOptions.Section);
+        services.AddSingleton<RoutingTable>();
+        services.AddSingleton<RouteInvalidator>();
+        services.AddGrainService<RoutingTableService>();
         services.AddSingleton<CallRecorder>();
         services.AddHostedService(sp => sp.GetRequiredService<CallRecorder>());
         services.AddHostedService<AsteriskConnectionKeeper>();

@@ -39,6 +39,11 @@ public sealed record TrunkInfo(
     [property: Id(4)] string? DefaultCountry,
     [property: Id(5)] int NumberCount);
 
+/// <param name="Active">False too when there is no such trunk.</param>
+/// <param name="DefaultCountry">The country national-format DIDs from this trunk belong to, if set.</param>
+[GenerateSerializer, Immutable, Alias("convocore.trunk-routing")]
+public sealed record TrunkRouting([property: Id(0)] bool Active, [property: Id(1)] string? DefaultCountry);
+
 public static class TrunkRules
 {
     public const int MaxNameLength = 120;
@@ -60,11 +65,8 @@ public interface ITrunkGrain : IGrainWithStringKey
     /// <summary>Null when there is no such trunk.</summary>
     Task<TrunkInfo?> Get();
 
-    /// <summary>For the call path: true when the trunk exists and is active. Reads no storage.</summary>
-    Task<bool> IsActive();
-
-    /// <summary>For the call path: the country national-format DIDs from this trunk belong to, if set. Reads no storage.</summary>
-    Task<string?> DefaultCountry();
+    /// <summary>For the call path: whether the trunk takes calls, and its default country. Reads no storage.</summary>
+    Task<TrunkRouting> Routing();
 
     /// <summary>Numbers in E.164 order after <paramref name="cursor"/> (exclusive), at most <paramref name="limit"/>.</summary>
     Task<Numbers.NumberPage?> ListNumbers(string? cursor, int limit);

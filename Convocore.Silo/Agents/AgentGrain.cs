@@ -1,5 +1,6 @@
 using Convocore.Contracts.Agents;
 using Convocore.Silo.Numbers;
+using Convocore.Silo.Routing;
 using Convocore.Silo.Workspaces;
 
 namespace Convocore.Silo.Agents;
@@ -9,7 +10,8 @@ internal interface IAgentWriter : IAgentGrain, IWorkspaceRecordWriter<AgentDraft
 
 internal sealed class AgentGrain(
     [PersistentState("agent")] IPersistentState<WorkspaceRecordState<AgentDraft>> state,
-    NumberIndex index) : WorkspaceRecordGrain<AgentDraft>(state), IAgentWriter
+    NumberIndex index,
+    RouteInvalidator routes) : WorkspaceRecordGrain<AgentDraft>(state, routes, RoutingTableKind.Agent), IAgentWriter
 {
     public async Task<AgentInfo?> Get()
     {

@@ -1,4 +1,5 @@
 using Convocore.Contracts.Numbers;
+using Convocore.Silo.Routing;
 
 namespace Convocore.Silo.Numbers;
 
@@ -10,14 +11,17 @@ internal sealed class PhoneNumberState
 
 /// <summary>
 /// The one place that decides whether a number is taken. Each change is one state write; nothing else is
-/// acknowledged before it lands, so a crash leaves the number either held or free.
+/// acknowledged before it lands, so a crash leaves the number either held or free. A reassignment or release is
+/// also forgotten by every silo's routing table before it is acknowledged, so the very next call sees it.
 /// </summary>
 internal sealed class PhoneNumberGrain(
     [PersistentState("number")] IPersistentState<PhoneNumberState> state,
+    RouteInvalidator routes,
     TimeProvider clock) : Grain, IPhoneNumberGrain
 {
     public Task<NumberAssignment?> GetAssignment() => Task.FromResult(state.State.Assignment);
 
+    /// <summary>No routing table holds a free number (they keep no misses), so a claim has nothing to make them forget.</summary>
     public async Task<bool> Claim(NumberAssignment assignment)
     {
         if (state.State.Assignment is { } current) return current.OperationId == assignment.OperationId;
@@ -38,6 +42,7 @@ internal sealed class PhoneNumberGrain(
             OperationId = operationId,
         };
         await state.WriteStateAsync();
+        await ForgetRoute();
         return state.State.Assignment;
     }
 
@@ -46,6 +51,9 @@ internal sealed class PhoneNumberGrain(
         if (state.State.Assignment is not { } current || current.WorkspaceId != workspaceId || current.TrunkId != trunkId) return false;
         await state.ClearStateAsync();
         state.State.Assignment = null;
+        await ForgetRoute();
         return true;
     }
+
+    private Task ForgetRoute() => routes.ForgetEverywhere(RoutingTableKind.Number, this.GetPrimaryKeyString());
 }

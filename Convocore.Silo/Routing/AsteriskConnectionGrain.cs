@@ -17,6 +17,7 @@ internal interface IAsteriskConnectionGrain : IGrainWithIntegerKey
 /// </summary>
 internal sealed class AsteriskConnectionGrain(
     IOptions<AsteriskOptions> options,
+    RoutingTable table,
     RoutingMetrics metrics,
     CallRecorder recorder,
     ILogger<AsteriskConnectionGrain> logger) : Grain, IAsteriskConnectionGrain
@@ -30,7 +31,7 @@ internal sealed class AsteriskConnectionGrain(
         if (index < options.Value.Servers.Count)
         {
             server = options.Value.Servers[index];
-            app = new StasisApp(server, options.Value, GrainFactory, metrics, recorder, logger);
+            app = new StasisApp(server, options.Value, table, metrics, recorder, logger);
             app.Start();
         }
         return Task.CompletedTask;

@@ -13,7 +13,7 @@ namespace Convocore.Silo.Routing;
 internal sealed class StasisApp(
     AsteriskServerOptions server,
     AsteriskOptions options,
-    IGrainFactory grains,
+    RoutingTable table,
     RoutingMetrics metrics,
     CallRecorder recorder,
     ILogger logger) : IAsyncDisposable
@@ -193,7 +193,7 @@ internal sealed class StasisApp(
                 switch (ariEvent)
                 {
                     case StasisStart start when !adopted.Contains(start.Channel.Id):
-                        _ = HandleAsync(client, start, Stopwatch.GetTimestamp());
+                        _ = HandleAsync(client, start, start.ReceivedTimestamp);
                         break;
                     case ChannelDestroyed destroyed when inProgress.TryRemove(destroyed.Channel.Id, out var call):
                         recorder.Record(Ended(call, destroyed.Timestamp, destroyed.CauseText));
@@ -213,13 +213,16 @@ internal sealed class StasisApp(
             CallOutcome.Failed, null, null, null, null);
         try
         {
-            var decision = await grains.GetGrain<ICallRouterGrain>(0).Route(dialed, trunk).WaitAsync(options.DecisionTimeout);
-            if (decision.Assignment is { } known)
+            // Warm, the table answers at once; a miss asks the grains, within the bound.
+            var routing = table.Route(dialed, trunk);
+            var decision = routing.IsCompletedSuccessfully ? routing.Result : await routing.AsTask().WaitAsync(options.DecisionTimeout);
+            if (decision.Number is { } known)
             {
+                var assigned = known.Assignment;
                 call = call with
                 {
-                    PhoneNumber = decision.PhoneNumber, WorkspaceId = known.WorkspaceId, TrunkId = known.TrunkId,
-                    AgentId = known.AgentId, Region = known.Region.ToString(),
+                    PhoneNumber = known.PhoneNumber, WorkspaceId = assigned.WorkspaceId, TrunkId = assigned.TrunkId,
+                    AgentId = assigned.AgentId, Region = known.Region,
                 };
             }
             if (decision.HangupReason is { } reason)
@@ -232,25 +235,17 @@ internal sealed class StasisApp(
                 return;
             }
 
-            var assignment = decision.Assignment!;
-            var variables = new Dictionary<string, string>(5)
-            {
-                ["CONVOCORE_AGENT_ID"] = assignment.AgentId,
-                ["CONVOCORE_WORKSPACE_ID"] = assignment.WorkspaceId,
-                ["CONVOCORE_TRUNK_ID"] = assignment.TrunkId,
-                ["CONVOCORE_NUMBER"] = decision.PhoneNumber!,
-                ["CONVOCORE_PARAMS"] = assignment.AdditionalParamsJson ?? "{}",
-            };
+            var route = decision.Number!;
             // Both go out at once; continue only after both landed, since the subscription is what tells us
             // when the call ends after the handoff.
-            var setVariables = client.SetChannelVariablesAsync(channelId, variables);
+            var setVariables = client.SetChannelVariablesAsync(channelId, route.Variables);
             var subscribe = client.SubscribeAsync(options.Application, "channel:" + channelId);
             metrics.Routed(received, "routed", region, server.DisplayName);
             var routed = call with { Outcome = CallOutcome.Routed };
             inProgress[channelId] = routed;
             recorder.Opened(routed);
             await Task.WhenAll(setVariables, subscribe);
-            await client.ContinueAsync(channelId, options.AgentContext, assignment.AgentId, 1);
+            await client.ContinueAsync(channelId, options.AgentContext, route.Assignment.AgentId, 1);
         }
         catch (AriRequestException ex) when (ex.IsChannelGone)
         {

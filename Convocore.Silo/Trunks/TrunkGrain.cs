@@ -3,6 +3,7 @@ using Convocore.Contracts.Common;
 using Convocore.Contracts.Numbers;
 using Convocore.Contracts.Trunks;
 using Convocore.Silo.Numbers;
+using Convocore.Silo.Routing;
 using Convocore.Silo.Workspaces;
 
 namespace Convocore.Silo.Trunks;
@@ -12,7 +13,8 @@ internal interface ITrunkWriter : ITrunkGrain, IWorkspaceRecordWriter<TrunkDraft
 
 internal sealed class TrunkGrain(
     [PersistentState("trunk")] IPersistentState<WorkspaceRecordState<TrunkDraft>> state,
-    NumberIndex index) : WorkspaceRecordGrain<TrunkDraft>(state), ITrunkWriter
+    NumberIndex index,
+    RouteInvalidator routes) : WorkspaceRecordGrain<TrunkDraft>(state, routes, RoutingTableKind.Trunk), ITrunkWriter
 {
     public async Task<TrunkInfo?> Get()
     {
@@ -21,9 +23,7 @@ internal sealed class TrunkGrain(
         return new TrunkInfo(trunkId, trunk.Name!, trunk.Region, trunk.Active, trunk.DefaultCountry, await index.CountInTrunk(workspaceId, trunkId));
     }
 
-    public Task<bool> IsActive() => Task.FromResult(Record is { Active: true });
-
-    public Task<string?> DefaultCountry() => Task.FromResult(Record?.DefaultCountry);
+    public Task<TrunkRouting> Routing() => Task.FromResult(new TrunkRouting(Record is { Active: true }, Record?.DefaultCountry));
 
     public async Task<NumberPage?> ListNumbers(string? cursor, int limit)
     {

@@ -1,4 +1,5 @@
 using Convocore.Contracts.Common;
+using Convocore.Silo.Routing;
 
 namespace Convocore.Silo.Workspaces;
 
@@ -18,9 +19,13 @@ internal interface IWorkspaceRecordWriter<in TRecord>
 
 /// <summary>
 /// A record that belongs to one workspace (an agent, a trunk): keyed "workspaceId/id", so one workspace cannot
-/// reach another's, and changed only by its workspace grain, which validates first.
+/// reach another's, and changed only by its workspace grain, which validates first. Calls are routed by it, so every
+/// change is forgotten by every silo's routing table before it is acknowledged.
 /// </summary>
-internal abstract class WorkspaceRecordGrain<TRecord>(IPersistentState<WorkspaceRecordState<TRecord>> state) : Grain
+internal abstract class WorkspaceRecordGrain<TRecord>(
+    IPersistentState<WorkspaceRecordState<TRecord>> state,
+    RouteInvalidator routes,
+    RoutingTableKind routingKind) : Grain
     where TRecord : class
 {
     protected TRecord? Record => state.State.Record;
@@ -31,11 +36,13 @@ internal abstract class WorkspaceRecordGrain<TRecord>(IPersistentState<Workspace
     {
         state.State.Record = record;
         await state.WriteStateAsync();
+        await routes.ForgetEverywhere(routingKind, this.GetPrimaryKeyString());
     }
 
     public async Task Remove()
     {
         await state.ClearStateAsync();
         state.State.Record = null;
+        await routes.ForgetEverywhere(routingKind, this.GetPrimaryKeyString());
     }
 }

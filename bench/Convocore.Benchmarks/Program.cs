@@ -45,6 +45,7 @@ if (options.Command != "routing")
     return 2;
 }
 
+using var ownTime = new OwnTime();
 using var redis = new LocalRedis();
 // With --hangup-after, routed calls end (ChannelDestroyed) that long after continue, so call records, and with
 // analytics on their ingestion, happen during the run as they would in production.
@@ -74,7 +75,7 @@ await using var floor = await Floor.StartAsync(floorAsterisk);
 
 Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {Environment.OSVersion}, .NET {Environment.Version}; numbers configured: {numbers.Count}; " +
     $"analytics {(options.Analytics ? "on" : "off")}; routed calls end {(options.HangupAfter > 0 ? $"{options.HangupAfter} s after continue" : "never")}");
-var cold = await LoadRun.Run("cold", asterisk, numbers, Math.Min(500, numbers.Count), TimeSpan.FromSeconds(numbers.Count / (double)Math.Min(500, numbers.Count)));
+var cold = await LoadRun.Run("cold", asterisk, numbers, Math.Min(500, numbers.Count), TimeSpan.FromSeconds(numbers.Count / (double)Math.Min(500, numbers.Count)), ownTime);
 Console.WriteLine($"first call to each number after start: {cold}");
 var failed = cold.Errors > 0;
 if (options.FindMax)
@@ -114,13 +115,13 @@ async Task<(LoadResult Floor, LoadResult Ours)> Compare(int rate)
     for (var run = 1; run <= options.Runs; run++)
     {
         floors.Add(await LoadRun.Run("floor", floorAsterisk, numbers, rate, options.Duration));
-        ourRuns.Add(await LoadRun.Run("convocore", asterisk, numbers, rate, options.Duration));
+        ourRuns.Add(await LoadRun.Run("convocore", asterisk, numbers, rate, options.Duration, ownTime));
         if (options.Runs > 1) Console.WriteLine($"  run {run}: {floors[^1]}\n  run {run}: {ourRuns[^1]}");
     }
     var (floorResult, ours) = (LoadResult.Median(floors), LoadResult.Median(ourRuns));
     Console.WriteLine(floorResult);
     Console.WriteLine(ours);
-    Console.WriteLine($"{"",-8} {rate,6}/s first-command p99 ratio to floor: {ours.FirstP99 / floorResult.FirstP99:F2}x" +
+    Console.WriteLine($"{"",-8} {rate,6}/s first-command p99 ratio to floor: {ours.FirstP99 / floorResult.FirstP99:F2}x; our own time p99 {ours.OwnP99:F3} ms" +
                       (options.Runs > 1 ? $" (medians of {options.Runs} runs)" : ""));
     return (floorResult, ours);
 }

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Headers;
 using System.Net.WebSockets;
@@ -289,7 +290,7 @@ internal sealed class AriClient : IAsyncDisposable
                 count += result.Count;
                 if (!result.EndOfMessage) continue;
                 if (result.MessageType == WebSocketMessageType.Text)
-                    Dispatch(buffer.AsSpan(0, count));
+                    Dispatch(buffer.AsSpan(0, count), Stopwatch.GetTimestamp());
                 count = 0;
             }
         }
@@ -328,7 +329,7 @@ internal sealed class AriClient : IAsyncDisposable
         }
     }
 
-    private void Dispatch(ReadOnlySpan<byte> message)
+    private void Dispatch(ReadOnlySpan<byte> message, long received)
     {
         switch (AriEventParser.Parse(message))
         {
@@ -340,6 +341,7 @@ internal sealed class AriClient : IAsyncDisposable
                     pending.TrySetResult(new AriResponse(response.StatusCode, response.MessageBody));
                 return;
             case var ariEvent:
+                ariEvent.ReceivedTimestamp = received;
                 _events.Writer.TryWrite(ariEvent);
                 return;
         }

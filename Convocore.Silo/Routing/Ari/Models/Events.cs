@@ -8,6 +8,9 @@ internal abstract record AriEvent
     [JsonPropertyName("application")] public string Application { get; init; } = "";
     [JsonPropertyName("timestamp")] public DateTimeOffset Timestamp { get; init; }
     [JsonPropertyName("asterisk_id")] public string? AsteriskId { get; init; }
+
+    /// <summary>Stopwatch timestamp of the moment the event's last WebSocket frame arrived: where our own time starts.</summary>
+    [JsonIgnore] public long ReceivedTimestamp { get; set; }
 }
 
 internal sealed record StasisStart : AriEvent

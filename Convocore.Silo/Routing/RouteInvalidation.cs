@@ -1,0 +1,79 @@
+using Orleans.Concurrency;
+using Orleans.Runtime.Services;
+using Orleans.Services;
+
+namespace Convocore.Silo.Routing;
+
+/// <summary>One per silo (an Orleans grain service): forgets entries of that silo's <see cref="RoutingTable"/>.</summary>
+[Alias("convocore.routing-table-service")]
+internal interface IRoutingTableService : IGrainService
+{
+    [AlwaysInterleave]
+    Task Forget(RoutingTableKind kind, string key);
+}
+
+internal sealed class RoutingTableService(GrainId id, Orleans.Runtime.Silo silo, ILoggerFactory loggers, RoutingTable table)
+    : GrainService(id, silo, loggers), IRoutingTableService
+{
+    public Task Forget(RoutingTableKind kind, string key)
+    {
+        table.Forget(kind, key);
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>
+/// Tells every silo's routing table that an entry changed, and returns once each has forgotten it: the grains that own
+/// numbers, agents and trunks call it after their state write and before they answer, which is what makes a change
+/// reach the very next call on any silo. A silo that does not answer is asked again until it does or membership
+/// declares it dead (a dead silo holds no Asterisk connection); past <see cref="GiveUpAfter"/> the change is
+/// acknowledged anyway, logged, and the entry lifetime bounds how long that silo may route the old way.
+/// </summary>
+internal sealed class RouteInvalidator(
+    IServiceProvider services,
+    IClusterMembershipService membership,
+    ILogger<RouteInvalidator> logger) : GrainServiceClient<IRoutingTableService>(services)
+{
+    private static readonly TimeSpan AttemptTimeout = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan RetryPause = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Longer than membership takes to declare a crashed silo dead (about 3 s with 1 s probes).</summary>
+    public static readonly TimeSpan GiveUpAfter = TimeSpan.FromSeconds(15);
+
+    public Task ForgetEverywhere(RoutingTableKind kind, string key)
+    {
+        var silos = membership.CurrentSnapshot.Members.Values
+            .Where(m => m.Status is not SiloStatus.Dead and not SiloStatus.None)
+            .Select(m => m.SiloAddress)
+            .ToArray();
+        return silos.Length == 1 ? ForgetOn(silos[0], kind, key) : Task.WhenAll(silos.Select(silo => ForgetOn(silo, kind, key)));
+    }
+
+    private async Task ForgetOn(SiloAddress silo, RoutingTableKind kind, string key)
+    {
+        var giveUp = DateTime.UtcNow + GiveUpAfter;
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await GetGrainService(silo).Forget(kind, key).WaitAsync(AttemptTimeout);
+                return;
+            }
+            catch (Exception ex)
+            {
+                if (IsGone(silo)) return;
+                if (DateTime.UtcNow >= giveUp)
+                {
+                    logger.LogError(
+                        "Silo {Silo} did not confirm forgetting a changed {Kind} after {Attempts} attempts ({Error}); it may route calls the old way for up to the routing table's entry lifetime",
+                        silo, kind, attempt, ex.GetType().Name);
+                    return;
+                }
+                await Task.Delay(RetryPause);
+            }
+        }
+    }
+
+    private bool IsGone(SiloAddress silo) =>
+        !membership.CurrentSnapshot.Members.TryGetValue(silo, out var member) || member.Status is SiloStatus.Dead;
+}

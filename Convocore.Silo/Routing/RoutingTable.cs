@@ -1,0 +1,147 @@
+using Convocore.Contracts.Agents;
+using Convocore.Contracts.Common;
+using Convocore.Contracts.Numbers;
+using Convocore.Contracts.Trunks;
+using Microsoft.Extensions.Options;
+
+namespace Convocore.Silo.Routing;
+
+/// <summary>What to do with a call: continue it to its agent, or hang up with an Asterisk reason.</summary>
+internal sealed record RouteDecision(NumberRoute? Number, string? PhoneNumber, string? HangupReason, CallFailure? Failure)
+{
+    public NumberAssignment? Assignment => Number?.Assignment;
+
+    public static RouteDecision Continue(NumberRoute number) => new(number, number.PhoneNumber, null, null);
+
+    public static RouteDecision Reject(NumberRoute number, string hangupReason, CallFailure failure) =>
+        new(number, number.PhoneNumber, hangupReason, failure);
+
+    public static RouteDecision Unallocated(string? phoneNumber) =>
+        phoneNumber is null ? UnallocatedDid : new(null, phoneNumber, "unallocated", CallFailure.Unallocated);
+
+    private static readonly RouteDecision UnallocatedDid = new(null, null, "unallocated", CallFailure.Unallocated);
+}
+
+/// <summary>Why a call was not handed to an agent; recorded with the call.</summary>
+internal enum CallFailure
+{
+    Unallocated,
+    AgentUnavailable,
+    TrunkInactive,
+    Internal,
+}
+
+/// <summary>A configured number as the call path needs it, built once when the table learns it.</summary>
+internal sealed class NumberRoute
+{
+    public NumberRoute(string phoneNumber, NumberAssignment assignment)
+    {
+        PhoneNumber = phoneNumber;
+        Assignment = assignment;
+        AgentKey = Ids.Scoped(assignment.WorkspaceId, assignment.AgentId);
+        TrunkKey = Ids.Scoped(assignment.WorkspaceId, assignment.TrunkId);
+        Region = assignment.Region.ToString();
+        Variables = new Dictionary<string, string>(5)
+        {
+            ["CONVOCORE_AGENT_ID"] = assignment.AgentId,
+            ["CONVOCORE_WORKSPACE_ID"] = assignment.WorkspaceId,
+            ["CONVOCORE_TRUNK_ID"] = assignment.TrunkId,
+            ["CONVOCORE_NUMBER"] = phoneNumber,
+            ["CONVOCORE_PARAMS"] = assignment.AdditionalParamsJson ?? "{}",
+        };
+    }
+
+    public string PhoneNumber { get; }
+    public NumberAssignment Assignment { get; }
+    public string AgentKey { get; }
+    public string TrunkKey { get; }
+    public string Region { get; }
+
+    /// <summary>The channel variables a routed call gets; shared by every call to the number, never changed.</summary>
+    public IReadOnlyDictionary<string, string> Variables { get; }
+}
+
+/// <summary>What a table is keyed by: a phone number, or an agent's or a trunk's scoped id.</summary>
+internal enum RoutingTableKind
+{
+    Number,
+    Agent,
+    Trunk,
+}
+
+/// <summary>Convocore:Routing.</summary>
+internal sealed class RoutingOptions
+{
+    public const string Section = "Convocore:Routing";
+
+    /// <summary>
+    /// How long the table trusts an entry before it asks the grain again. Changes reach the table at once through
+    /// <see cref="RouteInvalidator"/>; the lifetime bounds what a silo the invalidation could not reach may serve.
+    /// </summary>
+    public TimeSpan EntryLifetime { get; set; } = TimeSpan.FromSeconds(60);
+}
+
+/// <summary>
+/// The silo's own copy of what routing a call needs: number → assignment, agent → availability, trunk → active and
+/// default country. A warm call is decided from memory with no grain call, no lock and no allocation of its own;
+/// a miss asks the phone number, agent or trunk grain (which answer from memory once active) and keeps the answer.
+/// The grains stay the truth: every change forgets the entry on every silo before it is acknowledged
+/// (<see cref="RouteInvalidator"/>), so the next call, whichever silo takes it, asks the grain again.
+/// </summary>
+internal sealed class RoutingTable
+{
+    private readonly CachedLookup<NumberRoute?> numbers;
+    private readonly CachedLookup<string?> agents;
+    private readonly CachedLookup<TrunkRouting> trunks;
+
+    public RoutingTable(IGrainFactory grains, IOptions<RoutingOptions> options)
+    {
+        var lifetime = options.Value.EntryLifetime;
+        // An unknown number is not kept: callers choose what they dial, so misses must not fill memory, and a number that
+        // is added then needs nobody to forget it.
+        numbers = new CachedLookup<NumberRoute?>(lifetime, async phoneNumber =>
+            await grains.GetGrain<IPhoneNumberGrain>(phoneNumber).GetAssignment() is { } assignment ? new NumberRoute(phoneNumber, assignment) : null,
+            keep: route => route is not null);
+        agents = new CachedLookup<string?>(lifetime, agentKey => grains.GetGrain<IAgentGrain>(agentKey).UnavailableReason());
+        trunks = new CachedLookup<TrunkRouting>(lifetime, trunkKey => grains.GetGrain<ITrunkGrain>(trunkKey).Routing());
+    }
+
+    /// <param name="dialed">The DID as the provider sent it.</param>
+    /// <param name="trunkOfCall">"workspaceId/trunkId" of the trunk the call came in on, when the dialplan passes it:
+    /// its default country turns national-format DIDs into E.164.</param>
+    /// <returns>Completed at once when every entry the call needs is in the table.</returns>
+    public async ValueTask<RouteDecision> Route(string dialed, string? trunkOfCall)
+    {
+        var defaultCountry = trunkOfCall is not null && E164.IsNationalFormat(dialed) && IsScopedId(trunkOfCall)
+            ? (await trunks.Get(trunkOfCall)).DefaultCountry
+            : null;
+        if (E164.NormalizeDialed(dialed, defaultCountry) is not { } phoneNumber) return RouteDecision.Unallocated(null);
+        if (await numbers.Get(phoneNumber) is not { } number) return RouteDecision.Unallocated(phoneNumber);
+
+        var agent = agents.Get(number.AgentKey);
+        var trunk = trunks.Get(number.TrunkKey);
+        if (!(await trunk).Active) return RouteDecision.Reject(number, "rejected", CallFailure.TrunkInactive);
+        if (await agent is not null) return RouteDecision.Reject(number, "normal_unspecified", CallFailure.AgentUnavailable);
+        return RouteDecision.Continue(number);
+    }
+
+    /// <summary>Drops one entry, and any lookup of it in flight, so the next call asks the grain.</summary>
+    public void Forget(RoutingTableKind kind, string key)
+    {
+        switch (kind)
+        {
+            case RoutingTableKind.Number: numbers.Forget(key); break;
+            case RoutingTableKind.Agent: agents.Forget(key); break;
+            case RoutingTableKind.Trunk: trunks.Forget(key); break;
+        }
+    }
+
+    /// <summary>How many entries the table holds, for the memory benchmark and the tests.</summary>
+    public int Count => numbers.Count + agents.Count + trunks.Count;
+
+    private static bool IsScopedId(string scoped)
+    {
+        var slash = scoped.IndexOf('/');
+        return slash > 0 && Ids.IsWellFormed(scoped[..slash]) && Ids.IsWellFormed(scoped[(slash + 1)..]);
+    }
+}
