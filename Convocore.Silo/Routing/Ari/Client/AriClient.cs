@@ -23,8 +23,10 @@ internal sealed class AriClient : IAsyncDisposable
     private readonly HttpClient _http;
     private readonly ClientWebSocket _socket = new();
     private readonly CancellationTokenSource _shutdown = new();
-    private readonly Channel<AriEvent> _events =
-        System.Threading.Channels.Channel.CreateUnbounded<AriEvent>(new UnboundedChannelOptions { SingleWriter = true });
+    // The reader runs on the receive loop's thread when it is waiting: a StasisStart is handled without a thread pool
+    // hop (its handler returns at its first await, so the loop is never held up for longer than that).
+    private readonly Channel<AriEvent> _events = System.Threading.Channels.Channel.CreateUnbounded<AriEvent>(
+        new UnboundedChannelOptions { SingleWriter = true, AllowSynchronousContinuations = true });
     private readonly Channel<PendingRequest> _outgoing =
         System.Threading.Channels.Channel.CreateUnbounded<PendingRequest>(new UnboundedChannelOptions { SingleReader = true });
     private readonly ConcurrentDictionary<long, PendingRequest> _pending = new();
