@@ -72,6 +72,10 @@ public class ConvocoreSystem : IAsyncLifetime
         StartWeb();
     }
 
+    /// <summary>Calls received by <typeparamref name="TGrain"/>.<paramref name="method"/> on every running silo, so far.</summary>
+    internal long GrainCalls<TGrain>(string method) =>
+        Cluster.Silos.OfType<InProcessSiloHandle>().Sum(s => s.SiloHost.Services.GetRequiredService<GrainCallCounter>().Count<TGrain>(method));
+
     /// <summary>The probe of every running silo, to stop number changes at their commit point.</summary>
     internal IEnumerable<TestProbe> Probes =>
         Cluster.Silos.OfType<InProcessSiloHandle>().Select(s => (TestProbe)s.SiloHost.Services.GetRequiredService<NumberChangeProbe>());
@@ -147,6 +151,8 @@ public class ConvocoreSystem : IAsyncLifetime
             var redis = context.Configuration[RedisKey]!;
             services.AddKeyedSingleton<IConnectionMultiplexer>("redis", (_, _) => ConnectionMultiplexer.Connect(redis));
             services.AddSingleton<NumberChangeProbe, TestProbe>();
+            services.AddSingleton<GrainCallCounter>();
+            services.AddSingleton<IIncomingGrainCallFilter>(sp => sp.GetRequiredService<GrainCallCounter>());
             if (TestClock.Find(context.Configuration[TestClock.RetentionSetting]) is { } retentionClock)
                 services.AddKeyedSingleton<TimeProvider>(Convocore.Silo.Analytics.CallRetention.ClockKey, retentionClock);
             services.AddConvocoreSilo();

@@ -1,3 +1,4 @@
+using System.Net;
 using Orleans.TestingHost;
 using Microsoft.Extensions.DependencyInjection;
 using Convocore.AriSimulator;
@@ -117,6 +118,29 @@ public sealed class RoutingResilienceTests : IAsyncLifetime
         var survivor = system.Cluster.Silos.OfType<InProcessSiloHandle>().First().SiloHost.Services.GetRequiredService<CallRecorder>();
         await Eventually.True(async () => (await survivor.OpenCalls("sim-na")).All(c => c.ChannelId != call.ChannelId),
             "the call is no longer open");
+    }
+
+    [Fact]
+    public async Task A_reassignment_made_while_a_crashed_silo_is_not_yet_declared_dead_is_acknowledged_and_reaches_the_next_call()
+    {
+        var setup = await NumberSetup.Create(system);
+        var number = TestNumbers.Next();
+        await setup.AddOk(number);
+        var newAgent = await setup.Workspace.CreateAgent("Sales");
+        Assert.Equal(setup.AgentId, (await system.Asterisk.PlaceCall(number, "+15550001111").Outcome.WaitAsync(Patience)).Extension);
+        var owner = (await system.Client.GetGrain<IAsteriskConnectionGrain>(0).Ensure()).Silo;
+        var other = system.Cluster.Silos.Single(s => s.SiloAddress.ToString() != owner);
+
+        // Membership still lists the crashed silo as active for a few seconds: its table cannot confirm, and must not stall the change.
+        await system.Cluster.KillSiloAsync(other);
+        var path = $"/api/trunks/{setup.TrunkId}/numbers/{TestNumbers.Escaped(number)}";
+        var reassigned = await setup.Api.Put(path, new { agentId = newAgent });
+        if (reassigned.Status >= HttpStatusCode.InternalServerError) // the web app's gateway may have been the crashed silo: a client retries
+            reassigned = await setup.Api.Put(path, new { agentId = newAgent });
+
+        Assert.Equal(HttpStatusCode.OK, reassigned.Status);
+        var outcome = await system.Asterisk.PlaceCall(number, "+15550001111").Outcome.WaitAsync(Patience);
+        Assert.Equal((CallOutcomeKind.Continued, newAgent), (outcome.Kind, outcome.Extension));
     }
 
     [Fact]
