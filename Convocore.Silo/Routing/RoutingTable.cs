@@ -11,7 +11,7 @@ internal sealed record RouteDecision(NumberRoute? Number, string? PhoneNumber, s
 {
     public NumberAssignment? Assignment => Number?.Assignment;
 
-    public static RouteDecision Continue(NumberRoute number) => new(number, number.PhoneNumber, null, null);
+    public static RouteDecision Continue(NumberRoute number) => number.Continue;
 
     public static RouteDecision Reject(NumberRoute number, string hangupReason, CallFailure failure) =>
         new(number, number.PhoneNumber, hangupReason, failure);
@@ -49,7 +49,11 @@ internal sealed class NumberRoute
             ["CONVOCORE_NUMBER"] = phoneNumber,
             ["CONVOCORE_PARAMS"] = assignment.AdditionalParamsJson ?? "{}",
         };
+        Continue = new RouteDecision(this, phoneNumber, null, null);
     }
+
+    /// <summary>The decision of every call the number takes while its agent and trunk can: made once.</summary>
+    public RouteDecision Continue { get; }
 
     public string PhoneNumber { get; }
     public NumberAssignment Assignment { get; }

@@ -41,11 +41,15 @@ internal static class BenchSilo
         await workspace.Create("bench", Plan.Enterprise);
         var agent = (await workspace.CreateAgent(new AgentDraft("Bench agent", true, new VoiceConfiguration("openai", "alloy", "en-US")))).Value!;
         var trunk = (await workspace.CreateTrunk(new TrunkDraft("Bench trunk", Region.NA, true, null))).Value!;
-        var numbers = Enumerable.Range(0, count).Select(i => "+1555" + (3_000_000 + offset + i).ToString("D7", CultureInfo.InvariantCulture)).ToArray();
+        var numbers = Numbers(count, offset);
         foreach (var chunk in numbers.Chunk(50))
         {
             await Task.WhenAll(chunk.Select(n => workspace.AddNumber(new AddNumber(trunk.Id, n, agent.Id, null, """{"bench":true}"""))));
         }
         return numbers;
     }
+
+    /// <summary>The numbers <see cref="ConfigureNumbers"/> adds for the same count and offset.</summary>
+    public static string[] Numbers(int count, int offset = 0) =>
+        Enumerable.Range(0, count).Select(i => "+1555" + (3_000_000 + offset + i).ToString("D7", CultureInfo.InvariantCulture)).ToArray();
 }

@@ -37,11 +37,28 @@ internal static class MemoryRun
         numbers = null;
         var (heapAfter, workingSetAfter) = Measure();
 
-        Console.WriteLine($"numbers configured and warm: {count}");
-        Console.WriteLine($"managed heap: {heapBefore / 1048576.0:F1} MiB -> {heapAfter / 1048576.0:F1} MiB, {(heapAfter - heapBefore) / (double)count:F0} bytes per number");
-        Console.WriteLine($"working set:  {workingSetBefore / 1048576.0:F1} MiB -> {workingSetAfter / 1048576.0:F1} MiB, {(workingSetAfter - workingSetBefore) / (double)count:F0} bytes per number");
+        Console.WriteLine($"numbers configured and warm: {count}; routing table entries: {table.Count}");
+        Report("right after routing (number grains active)", heapBefore, workingSetBefore, heapAfter, workingSetAfter, count);
+
+        // Warm calls read only the table, so idle number grains are collected (after Orleans' collection age): the steady state.
+        await grains.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+        var (heapIdle, workingSetIdle) = Measure();
+        var activations = (await grains.GetGrain<IManagementGrain>(0).GetSimpleGrainStatistics()).Sum(s => s.ActivationCount);
+        var missed = 0;
+        foreach (var chunk in BenchSilo.Numbers(count, offset: 10).Chunk(500))
+            missed += (await Task.WhenAll(chunk.Select(n => table.Route(n, null).AsTask()))).Count(d => d.Assignment is null);
+        if (missed > 0) throw new InvalidOperationException($"{missed} configured numbers were not routed after collection");
+        Console.WriteLine($"after collecting idle grains: {activations} activations left; every number still routed from the table");
+        Report("idle grains collected (steady state)", heapBefore, workingSetBefore, heapIdle, workingSetIdle, count);
         await host.StopAsync();
         return 0;
+    }
+
+    private static void Report(string when, long heapBefore, long workingSetBefore, long heap, long workingSet, int count)
+    {
+        Console.WriteLine($"{when}:");
+        Console.WriteLine($"  managed heap: {heapBefore / 1048576.0:F1} MiB -> {heap / 1048576.0:F1} MiB, {(heap - heapBefore) / (double)count:F0} bytes per number");
+        Console.WriteLine($"  working set:  {workingSetBefore / 1048576.0:F1} MiB -> {workingSet / 1048576.0:F1} MiB, {(workingSet - workingSetBefore) / (double)count:F0} bytes per number");
     }
 
     private static (long Heap, long WorkingSet) Measure()
