@@ -5,22 +5,33 @@ namespace Convocore.Silo.Routing;
 /// <summary>
 /// A key → value map filled on demand by an asynchronous load, for the routing table. A hit is a dictionary read.
 /// Concurrent misses of one key share one load. <see cref="Forget"/> removes the entry whether it is loaded or still
-/// loading, and a load never inserts anything itself (its entry is put in place before it starts): so a load that
-/// raced a change can answer the calls that were already waiting for it, but is never kept for the calls after.
+/// loading, and a load never inserts anything itself (its entry is put in place before it starts; a refresh replaces
+/// only the very entry it refreshes): so a load that raced a change can answer the calls that were already waiting for
+/// it, but is never kept for the calls after.
+/// An entry past half its lifetime is refreshed in the background while it keeps answering; one past its lifetime is
+/// loaded again before it answers.
 /// </summary>
-internal sealed class CachedLookup<T>(TimeSpan lifetime, Func<string, Task<T>> load, Func<T, bool>? keep = null)
+internal sealed class CachedLookup<T>(TimeProvider clock, TimeSpan lifetime, Func<string, Task<T>> load, Func<T, bool>? keep = null)
 {
     private readonly ConcurrentDictionary<string, Entry> entries = new(StringComparer.Ordinal);
-    private readonly long lifetimeMs = (long)lifetime.TotalMilliseconds;
+    private readonly TimeSpan lifetime = lifetime;
+    private readonly TimeSpan refreshAfter = lifetime / 2;
     private readonly Func<string, Task<T>> load = load;
-    private readonly Func<T, bool>? keep = keep;
+    private readonly Func<T, bool> keep = keep ?? (_ => true);
 
     public int Count => entries.Count;
 
     public ValueTask<T> Get(string key)
     {
-        if (entries.TryGetValue(key, out var entry) && entry.IsLoaded && Environment.TickCount64 - entry.LoadedAt < lifetimeMs)
-            return new ValueTask<T>(entry.Value);
+        if (entries.TryGetValue(key, out var entry) && entry.IsLoaded)
+        {
+            var age = clock.GetElapsedTime(entry.LoadedAt);
+            if (age < lifetime)
+            {
+                if (age >= refreshAfter && entry.TryBeginRefresh()) _ = Refresh(key, entry);
+                return new ValueTask<T>(entry.Value);
+            }
+        }
         return new ValueTask<T>(Load(key));
     }
 
@@ -28,13 +39,13 @@ internal sealed class CachedLookup<T>(TimeSpan lifetime, Func<string, Task<T>> l
 
     private Task<T> Load(string key)
     {
-        var fresh = new Entry();
+        var fresh = Entry.Pending();
         while (true)
         {
             if (entries.TryGetValue(key, out var existing))
             {
                 if (existing.Loading is { } loading) return loading;
-                if (existing.IsLoaded && Environment.TickCount64 - existing.LoadedAt < lifetimeMs) return Task.FromResult(existing.Value);
+                if (existing.IsLoaded && clock.GetElapsedTime(existing.LoadedAt) < lifetime) return Task.FromResult(existing.Value);
                 if (entries.TryUpdate(key, fresh, existing)) break;
             }
             else if (entries.TryAdd(key, fresh))
@@ -42,44 +53,86 @@ internal sealed class CachedLookup<T>(TimeSpan lifetime, Func<string, Task<T>> l
                 break;
             }
         }
-        return fresh.Start(key, this);
+        var answer = fresh.Loading!; // taken first: a load that completes at once clears it
+        _ = Fill(key, fresh);
+        return answer;
+    }
+
+    private async Task Fill(string key, Entry entry)
+    {
+        T value;
+        try
+        {
+            value = await load(key);
+        }
+        catch (Exception ex)
+        {
+            entries.TryRemove(KeyValuePair.Create(key, entry));
+            entry.Fail(ex);
+            return;
+        }
+        entry.Loaded(value, clock.GetTimestamp());
+        if (!keep(value)) entries.TryRemove(KeyValuePair.Create(key, entry));
+        entry.Answer(value);
+    }
+
+    private async Task Refresh(string key, Entry stale)
+    {
+        try
+        {
+            var value = await load(key);
+            // Fails when the entry was forgotten (or replaced) meanwhile: then this answer may predate a change.
+            if (keep(value)) entries.TryUpdate(key, Entry.Of(value, clock.GetTimestamp()), stale);
+            else entries.TryRemove(KeyValuePair.Create(key, stale));
+        }
+        catch (Exception)
+        {
+            stale.EndRefresh(); // the entry answers on; the next call past half its lifetime tries again
+        }
     }
 
     private sealed class Entry
     {
-        private TaskCompletionSource<T>? loading = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private TaskCompletionSource<T>? loading;
         private volatile bool loaded;
+        private int refreshing;
+
+        public static Entry Pending() => new() { loading = new(TaskCreationOptions.RunContinuationsAsynchronously) };
+
+        public static Entry Of(T value, long loadedAt)
+        {
+            var entry = new Entry();
+            entry.Loaded(value, loadedAt);
+            return entry;
+        }
 
         public T Value { get; private set; } = default!;
+        /// <summary>A <see cref="TimeProvider.GetTimestamp"/> value.</summary>
         public long LoadedAt { get; private set; }
         public bool IsLoaded => loaded;
         public Task<T>? Loading => Volatile.Read(ref loading)?.Task;
 
-        public Task<T> Start(string key, CachedLookup<T> owner)
+        public void Loaded(T value, long loadedAt)
         {
-            var completion = loading!;
-            _ = Run(key, owner, completion);
-            return completion.Task;
+            Value = value;
+            LoadedAt = loadedAt;
+            loaded = true;
         }
 
-        private async Task Run(string key, CachedLookup<T> owner, TaskCompletionSource<T> completion)
+        public void Answer(T value)
         {
-            try
-            {
-                var value = await owner.load(key);
-                Value = value;
-                LoadedAt = Environment.TickCount64;
-                loaded = true;
-                if (owner.keep is { } shouldKeep && !shouldKeep(value)) owner.entries.TryRemove(KeyValuePair.Create(key, this));
-                Volatile.Write(ref loading, null);
-                completion.SetResult(value);
-            }
-            catch (Exception ex)
-            {
-                owner.entries.TryRemove(KeyValuePair.Create(key, this));
-                Volatile.Write(ref loading, null);
-                completion.SetException(ex);
-            }
+            var completion = Interlocked.Exchange(ref loading, null);
+            completion?.SetResult(value);
         }
+
+        public void Fail(Exception ex)
+        {
+            var completion = Interlocked.Exchange(ref loading, null);
+            completion?.SetException(ex);
+        }
+
+        public bool TryBeginRefresh() => Interlocked.CompareExchange(ref refreshing, 1, 0) == 0;
+
+        public void EndRefresh() => Volatile.Write(ref refreshing, 0);
     }
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Orleans.Concurrency;
 using Orleans.Runtime.Services;
 using Orleans.Services;
@@ -32,6 +33,7 @@ internal sealed class RoutingTableService(GrainId id, Orleans.Runtime.Silo silo,
 internal sealed class RouteInvalidator(
     IServiceProvider services,
     IClusterMembershipService membership,
+    RoutingMetrics metrics,
     ILogger<RouteInvalidator> logger) : GrainServiceClient<IRoutingTableService>(services)
 {
     private static readonly TimeSpan AttemptTimeout = TimeSpan.FromSeconds(1);
@@ -40,13 +42,20 @@ internal sealed class RouteInvalidator(
     /// <summary>Longer than membership takes to declare a crashed silo dead (about 3 s with 1 s probes).</summary>
     public static readonly TimeSpan GiveUpAfter = TimeSpan.FromSeconds(15);
 
-    public Task ForgetEverywhere(RoutingTableKind kind, string key)
+    public async Task ForgetEverywhere(RoutingTableKind kind, string key)
     {
+        var started = Stopwatch.GetTimestamp();
         var silos = membership.CurrentSnapshot.Members.Values
             .Where(m => m.Status is not SiloStatus.Dead and not SiloStatus.None)
             .Select(m => m.SiloAddress)
             .ToArray();
-        return silos.Length == 1 ? ForgetOn(silos[0], kind, key) : Task.WhenAll(silos.Select(silo => ForgetOn(silo, kind, key)));
+        await Task.WhenAll(silos.Select(silo => ForgetOn(silo, kind, key)));
+        metrics.Invalidated(started, kind switch
+        {
+            RoutingTableKind.Number => "number",
+            RoutingTableKind.Agent => "agent",
+            _ => "trunk",
+        });
     }
 
     private async Task ForgetOn(SiloAddress silo, RoutingTableKind kind, string key)

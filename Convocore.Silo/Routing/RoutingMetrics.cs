@@ -18,6 +18,8 @@ internal sealed class RoutingMetrics
     private readonly Counter<long> routed;
     private readonly Counter<long> failed;
     private readonly Histogram<double> callDuration;
+    private readonly Counter<long> tableMisses;
+    private readonly Histogram<double> invalidationDuration;
 
     public RoutingMetrics(IMeterFactory meters)
     {
@@ -31,7 +33,16 @@ internal sealed class RoutingMetrics
         callDuration = meter.CreateHistogram<double>("convocore.call.duration", "s",
             "From channel creation to its end: the conversation for a routed call, our decision for a failed one",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.1, 1, 5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600] });
+        tableMisses = meter.CreateCounter<long>("convocore.routing.table.misses",
+            description: "Calls the silo's routing table could not decide from memory (a number, agent or trunk not yet known or expired)");
+        invalidationDuration = meter.CreateHistogram<double>("convocore.routing.invalidation.duration", "ms",
+            "How long a number, agent or trunk change waited for every silo's routing table to forget the old answer");
     }
+
+    public void TableMissed() => tableMisses.Add(1);
+
+    public void Invalidated(long startedTimestamp, string kind) =>
+        invalidationDuration.Record(Stopwatch.GetElapsedTime(startedTimestamp).TotalMilliseconds, new TagList { { "kind", kind } });
 
     public void Routed(long startedTimestamp, string outcome, string region, string server)
     {

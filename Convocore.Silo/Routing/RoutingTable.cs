@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Convocore.Contracts.Agents;
 using Convocore.Contracts.Common;
 using Convocore.Contracts.Numbers;
@@ -9,8 +10,6 @@ namespace Convocore.Silo.Routing;
 /// <summary>What to do with a call: continue it to its agent, or hang up with an Asterisk reason.</summary>
 internal sealed record RouteDecision(NumberRoute? Number, string? PhoneNumber, string? HangupReason, CallFailure? Failure)
 {
-    public NumberAssignment? Assignment => Number?.Assignment;
-
     public static RouteDecision Continue(NumberRoute number) => number.Continue;
 
     public static RouteDecision Reject(NumberRoute number, string hangupReason, CallFailure failure) =>
@@ -31,38 +30,46 @@ internal enum CallFailure
     Internal,
 }
 
-/// <summary>A configured number as the call path needs it, built once when the table learns it.</summary>
+/// <summary>
+/// A configured number as the call path needs it, built once when the table learns it. A table may hold a million of
+/// these: ids and keys are shared between the numbers of a workspace (<paramref name="share"/>), and the variables are
+/// a small array beside constant names.
+/// </summary>
 internal sealed class NumberRoute
 {
-    public NumberRoute(string phoneNumber, NumberAssignment assignment)
+    public NumberRoute(string phoneNumber, NumberAssignment assignment, Func<string, string> share)
     {
         PhoneNumber = phoneNumber;
-        Assignment = assignment;
-        AgentKey = Ids.Scoped(assignment.WorkspaceId, assignment.AgentId);
-        TrunkKey = Ids.Scoped(assignment.WorkspaceId, assignment.TrunkId);
-        Region = assignment.Region.ToString();
-        Variables = new Dictionary<string, string>(5)
-        {
-            ["CONVOCORE_AGENT_ID"] = assignment.AgentId,
-            ["CONVOCORE_WORKSPACE_ID"] = assignment.WorkspaceId,
-            ["CONVOCORE_TRUNK_ID"] = assignment.TrunkId,
-            ["CONVOCORE_NUMBER"] = phoneNumber,
-            ["CONVOCORE_PARAMS"] = assignment.AdditionalParamsJson ?? "{}",
-        };
+        WorkspaceId = share(assignment.WorkspaceId);
+        TrunkId = share(assignment.TrunkId);
+        AgentId = share(assignment.AgentId);
+        AgentKey = share(Ids.Scoped(WorkspaceId, AgentId));
+        TrunkKey = share(Ids.Scoped(WorkspaceId, TrunkId));
+        Region = share(assignment.Region.ToString());
+        Variables =
+        [
+            new("CONVOCORE_AGENT_ID", AgentId),
+            new("CONVOCORE_WORKSPACE_ID", WorkspaceId),
+            new("CONVOCORE_TRUNK_ID", TrunkId),
+            new("CONVOCORE_NUMBER", phoneNumber),
+            new("CONVOCORE_PARAMS", assignment.AdditionalParamsJson ?? "{}"),
+        ];
         Continue = new RouteDecision(this, phoneNumber, null, null);
     }
 
-    /// <summary>The decision of every call the number takes while its agent and trunk can: made once.</summary>
-    public RouteDecision Continue { get; }
-
     public string PhoneNumber { get; }
-    public NumberAssignment Assignment { get; }
+    public string WorkspaceId { get; }
+    public string TrunkId { get; }
+    public string AgentId { get; }
     public string AgentKey { get; }
     public string TrunkKey { get; }
     public string Region { get; }
 
     /// <summary>The channel variables a routed call gets; shared by every call to the number, never changed.</summary>
-    public IReadOnlyDictionary<string, string> Variables { get; }
+    public KeyValuePair<string, string>[] Variables { get; }
+
+    /// <summary>The decision of every call the number takes while its agent and trunk can: made once.</summary>
+    public RouteDecision Continue { get; }
 }
 
 /// <summary>What a table is keyed by: a phone number, or an agent's or a trunk's scoped id.</summary>
@@ -98,16 +105,16 @@ internal sealed class RoutingTable
     private readonly CachedLookup<string?> agents;
     private readonly CachedLookup<TrunkRouting> trunks;
 
-    public RoutingTable(IGrainFactory grains, IOptions<RoutingOptions> options)
+    public RoutingTable(IGrainFactory grains, IOptions<RoutingOptions> options, TimeProvider clock)
     {
         var lifetime = options.Value.EntryLifetime;
         // An unknown number is not kept: callers choose what they dial, so misses must not fill memory, and a number that
         // is added then needs nobody to forget it.
-        numbers = new CachedLookup<NumberRoute?>(lifetime, async phoneNumber =>
-            await grains.GetGrain<IPhoneNumberGrain>(phoneNumber).GetAssignment() is { } assignment ? new NumberRoute(phoneNumber, assignment) : null,
+        numbers = new CachedLookup<NumberRoute?>(clock, lifetime, async phoneNumber =>
+            await grains.GetGrain<IPhoneNumberGrain>(phoneNumber).GetAssignment() is { } assignment ? new NumberRoute(phoneNumber, assignment, Share) : null,
             keep: route => route is not null);
-        agents = new CachedLookup<string?>(lifetime, agentKey => grains.GetGrain<IAgentGrain>(agentKey).UnavailableReason());
-        trunks = new CachedLookup<TrunkRouting>(lifetime, trunkKey => grains.GetGrain<ITrunkGrain>(trunkKey).Routing());
+        agents = new CachedLookup<string?>(clock, lifetime, agentKey => grains.GetGrain<IAgentGrain>(agentKey).UnavailableReason());
+        trunks = new CachedLookup<TrunkRouting>(clock, lifetime, trunkKey => grains.GetGrain<ITrunkGrain>(trunkKey).Routing());
     }
 
     /// <param name="dialed">The DID as the provider sent it.</param>
@@ -139,6 +146,14 @@ internal sealed class RoutingTable
             case RoutingTableKind.Trunk: trunks.Forget(key); break;
         }
     }
+
+    /// <summary>
+    /// One instance of each id, key and region string for all the numbers that use it. Only what the workspace created
+    /// lands here (never what a caller dialed), so it grows with agents and trunks, not with calls.
+    /// </summary>
+    private string Share(string value) => sharedStrings.GetOrAdd(value, value);
+
+    private readonly ConcurrentDictionary<string, string> sharedStrings = new(StringComparer.Ordinal);
 
     /// <summary>How many entries the table holds, for the memory benchmark and the tests.</summary>
     public int Count => numbers.Count + agents.Count + trunks.Count;

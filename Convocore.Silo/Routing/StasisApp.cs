@@ -215,14 +215,19 @@ internal sealed class StasisApp(
         {
             // Warm, the table answers at once; a miss asks the grains, within the bound.
             var routing = table.Route(dialed, trunk);
-            var decision = routing.IsCompletedSuccessfully ? routing.Result : await routing.AsTask().WaitAsync(options.DecisionTimeout);
+            RouteDecision decision;
+            if (routing.IsCompletedSuccessfully) decision = routing.Result;
+            else
+            {
+                metrics.TableMissed();
+                decision = await routing.AsTask().WaitAsync(options.DecisionTimeout);
+            }
             if (decision.Number is { } known)
             {
-                var assigned = known.Assignment;
                 call = call with
                 {
-                    PhoneNumber = known.PhoneNumber, WorkspaceId = assigned.WorkspaceId, TrunkId = assigned.TrunkId,
-                    AgentId = assigned.AgentId, Region = known.Region,
+                    PhoneNumber = known.PhoneNumber, WorkspaceId = known.WorkspaceId, TrunkId = known.TrunkId, AgentId = known.AgentId,
+                    Region = known.Region,
                 };
             }
             if (decision.HangupReason is { } reason)
@@ -245,7 +250,7 @@ internal sealed class StasisApp(
             inProgress[channelId] = routed;
             recorder.Opened(routed);
             await Task.WhenAll(setVariables, subscribe);
-            await client.ContinueAsync(channelId, options.AgentContext, route.Assignment.AgentId, 1);
+            await client.ContinueAsync(channelId, options.AgentContext, route.AgentId, 1);
         }
         catch (AriRequestException ex) when (ex.IsChannelGone)
         {

@@ -31,7 +31,7 @@ internal static class MemoryRun
         foreach (var chunk in numbers!.Chunk(500))
         {
             var decisions = await Task.WhenAll(chunk.Select(n => table.Route(n, null).AsTask()));
-            if (decisions.Any(d => d.Assignment is null)) throw new InvalidOperationException("a configured number was not routed");
+            if (decisions.Any(d => d.Number is null)) throw new InvalidOperationException("a configured number was not routed");
         }
         Console.WriteLine($"routed each once in {clock.Elapsed.TotalSeconds:F0} s");
         numbers = null;
@@ -46,7 +46,7 @@ internal static class MemoryRun
         var activations = (await grains.GetGrain<IManagementGrain>(0).GetSimpleGrainStatistics()).Sum(s => s.ActivationCount);
         var missed = 0;
         foreach (var chunk in BenchSilo.Numbers(count, offset: 10).Chunk(500))
-            missed += (await Task.WhenAll(chunk.Select(n => table.Route(n, null).AsTask()))).Count(d => d.Assignment is null);
+            missed += (await Task.WhenAll(chunk.Select(n => table.Route(n, null).AsTask()))).Count(d => d.Number is null);
         if (missed > 0) throw new InvalidOperationException($"{missed} configured numbers were not routed after collection");
         Console.WriteLine($"after collecting idle grains: {activations} activations left; every number still routed from the table");
         Report("idle grains collected (steady state)", heapBefore, workingSetBefore, heapIdle, workingSetIdle, count);

@@ -29,11 +29,11 @@ public class RouterLookupBenchmarks
 
     [Benchmark]
     public async ValueTask<bool> Route_configured_number() =>
-        (await table.Route(numbers[next++ % numbers.Count], null)).Assignment is not null;
+        (await table.Route(numbers[next++ % numbers.Count], null)).Number is not null;
 
     [Benchmark]
     public async ValueTask<bool> Route_unknown_number() =>
-        (await table.Route("+15559999999", null)).Assignment is not null;
+        (await table.Route("+15559999999", null)).Number is not null;
 
     [GlobalCleanup]
     public async Task Cleanup()

@@ -70,7 +70,7 @@ public sealed class RoutingTableTests(RoutingSystem system) : IClassFixture<Rout
         await WarmEveryTable(numbers);
         Assert.Equal(2, Tables.Count);
         foreach (var table in Tables)
-            Assert.All(numbers, n => Assert.Equal(setup.AgentId, FromMemory(table, n).Assignment?.AgentId));
+            Assert.All(numbers, n => Assert.Equal(setup.AgentId, FromMemory(table, n).Number?.AgentId));
         var (reassigned, deleted) = (numbers[..20], numbers[20..]);
 
         var answers = await Task.WhenAll(
@@ -80,7 +80,7 @@ public sealed class RoutingTableTests(RoutingSystem system) : IClassFixture<Rout
         Assert.All(answers, a => Assert.True(a.Status is HttpStatusCode.OK or HttpStatusCode.NoContent, a.ToString()));
         foreach (var table in Tables)
         {
-            foreach (var n in reassigned) Assert.Equal(newAgent, (await table.Route(n, null)).Assignment?.AgentId);
+            foreach (var n in reassigned) Assert.Equal(newAgent, (await table.Route(n, null)).Number?.AgentId);
             foreach (var n in deleted) Assert.Equal(CallFailure.Unallocated, (await table.Route(n, null)).Failure);
         }
         var calls = await Task.WhenAll(numbers.Select(Call));

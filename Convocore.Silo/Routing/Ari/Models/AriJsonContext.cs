@@ -15,12 +15,8 @@ namespace Convocore.Silo.Routing.Ari;
 [JsonSerializable(typeof(List<Channel>))]
 [JsonSerializable(typeof(AsteriskInfo))]
 [JsonSerializable(typeof(AriError))]
-[JsonSerializable(typeof(SetVariablesBody))]
 [JsonSerializable(typeof(EventFilterBody))]
 internal sealed partial class AriJsonContext : JsonSerializerContext;
-
-/// <summary>Body of POST /channels/{id}/variables.</summary>
-internal sealed record SetVariablesBody([property: JsonPropertyName("variables")] IReadOnlyDictionary<string, string> Variables);
 
 /// <summary>Body of PUT /applications/{app}/eventFilter: only the listed event types reach the application.</summary>
 internal sealed record EventFilterBody([property: JsonPropertyName("allowed")] IReadOnlyList<EventTypeName> Allowed);
