@@ -94,7 +94,7 @@ internal sealed class RoutingOptions
 
 /// <summary>
 /// The silo's own copy of what routing a call needs: number → assignment, agent → availability, trunk → active and
-/// default country. A warm call is decided from memory with no grain call, no lock and no allocation of its own;
+/// default country. A warm call is decided from memory with no grain call, no lock and no allocation but the normalised number;
 /// a miss asks the phone number, agent or trunk grain (which answer from memory once active) and keeps the answer.
 /// The grains stay the truth: every change forgets the entry on every silo before it is acknowledged
 /// (<see cref="RouteInvalidator"/>), so the next call, whichever silo takes it, asks the grain again.
