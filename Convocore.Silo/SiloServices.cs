@@ -22,6 +22,7 @@ internal static class SiloServices
         services.AddSingleton<RoutingTable>();
         services.AddSingleton<RouteInvalidator>();
         services.AddGrainService<RoutingTableService>();
+        services.AddHostedService<RoutingTableFlush>();
         services.AddSingleton<CallRecorder>();
         services.AddHostedService(sp => sp.GetRequiredService<CallRecorder>());
         services.AddHostedService<AsteriskConnectionKeeper>();

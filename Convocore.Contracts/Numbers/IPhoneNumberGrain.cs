@@ -8,6 +8,11 @@ namespace Convocore.Contracts.Numbers;
 [Alias("convocore.phone-number")]
 public interface IPhoneNumberGrain : IGrainWithStringKey
 {
+    /// <summary>
+    /// Interleaves with a change in progress, so the call path's lookups never queue behind one: a change that fails to
+    /// store is undone and forgotten by every routing table.
+    /// </summary>
+    [Orleans.Concurrency.AlwaysInterleave]
     Task<NumberAssignment?> GetAssignment();
 
     /// <summary>True when the number is now held by <paramref name="assignment"/>'s operation.</summary>

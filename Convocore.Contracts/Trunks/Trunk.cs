@@ -65,7 +65,11 @@ public interface ITrunkGrain : IGrainWithStringKey
     /// <summary>Null when there is no such trunk.</summary>
     Task<TrunkInfo?> Get();
 
-    /// <summary>For the call path: whether the trunk takes calls, and its default country. Reads no storage.</summary>
+    /// <summary>
+    /// For the call path: whether the trunk takes calls, and its default country. Reads no storage, and interleaves with a
+    /// change in progress (see <see cref="Numbers.IPhoneNumberGrain.GetAssignment"/>).
+    /// </summary>
+    [Orleans.Concurrency.AlwaysInterleave]
     Task<TrunkRouting> Routing();
 
     /// <summary>Numbers in E.164 order after <paramref name="cursor"/> (exclusive), at most <paramref name="limit"/>.</summary>

@@ -25,8 +25,7 @@ internal sealed class PhoneNumberGrain(
     public async Task<bool> Claim(NumberAssignment assignment)
     {
         if (state.State.Assignment is { } current) return current.OperationId == assignment.OperationId;
-        state.State.Assignment = assignment;
-        await state.WriteStateAsync();
+        await Store(assignment);
         return true;
     }
 
@@ -34,25 +33,46 @@ internal sealed class PhoneNumberGrain(
     {
         if (state.State.Assignment is not { } current || current.WorkspaceId != workspaceId || current.TrunkId != trunkId) return null;
         if (current.OperationId == operationId) return current;
-        state.State.Assignment = current with
+        var updated = current with
         {
             AgentId = agentId,
             AdditionalParamsJson = replaceParams ? additionalParamsJson : current.AdditionalParamsJson,
             UpdatedAt = clock.GetUtcNow(),
             OperationId = operationId,
         };
-        await state.WriteStateAsync();
+        await Store(updated);
         await ForgetRoute();
-        return state.State.Assignment;
+        return updated;
     }
 
     public async Task<bool> Release(string workspaceId, string trunkId, Guid operationId)
     {
         if (state.State.Assignment is not { } current || current.WorkspaceId != workspaceId || current.TrunkId != trunkId) return false;
-        await state.ClearStateAsync();
-        state.State.Assignment = null;
+        await Store(null);
         await ForgetRoute();
         return true;
+    }
+
+    /// <summary>
+    /// Lookups interleave with a change (<see cref="IPhoneNumberGrain.GetAssignment"/>), so one may have read the new value
+    /// while it was being stored: a write that fails puts the old value back and has every table forget what it read.
+    /// </summary>
+    private async Task Store(NumberAssignment? assignment)
+    {
+        var before = state.State.Assignment;
+        state.State.Assignment = assignment;
+        try
+        {
+            if (assignment is null) await state.ClearStateAsync();
+            else await state.WriteStateAsync();
+        }
+        catch
+        {
+            state.State.Assignment = before;
+            await ForgetRoute();
+            throw;
+        }
+        state.State.Assignment = assignment;
     }
 
     private Task ForgetRoute() => routes.ForgetEverywhere(RoutingTableKind.Number, this.GetPrimaryKeyString());

@@ -13,6 +13,9 @@ namespace Convocore.Silo.Routing;
 /// </summary>
 internal sealed class CachedLookup<T>(TimeProvider clock, TimeSpan lifetime, Func<string, Task<T>> load, Func<T, bool>? keep = null)
 {
+    /// <summary>A load slower than this fails, so the calls after it ask again instead of joining a lookup that hangs.</summary>
+    public static readonly TimeSpan LoadTimeout = TimeSpan.FromSeconds(2);
+
     private readonly ConcurrentDictionary<string, Entry> entries = new(StringComparer.Ordinal);
     private readonly TimeSpan lifetime = lifetime;
     private readonly TimeSpan refreshAfter = lifetime / 2;
@@ -36,6 +39,9 @@ internal sealed class CachedLookup<T>(TimeProvider clock, TimeSpan lifetime, Fun
     }
 
     public void Forget(string key) => entries.TryRemove(key, out _);
+
+    /// <summary>Drops every entry, and every lookup in flight.</summary>
+    public void Clear() => entries.Clear();
 
     private Task<T> Load(string key)
     {
@@ -63,7 +69,9 @@ internal sealed class CachedLookup<T>(TimeProvider clock, TimeSpan lifetime, Fun
         T value;
         try
         {
-            value = await load(key);
+            value = await load(key).WaitAsync(LoadTimeout);
+            entry.Loaded(value, clock.GetTimestamp());
+            if (!keep(value)) entries.TryRemove(KeyValuePair.Create(key, entry));
         }
         catch (Exception ex)
         {
@@ -71,8 +79,6 @@ internal sealed class CachedLookup<T>(TimeProvider clock, TimeSpan lifetime, Fun
             entry.Fail(ex);
             return;
         }
-        entry.Loaded(value, clock.GetTimestamp());
-        if (!keep(value)) entries.TryRemove(KeyValuePair.Create(key, entry));
         entry.Answer(value);
     }
 
@@ -80,7 +86,7 @@ internal sealed class CachedLookup<T>(TimeProvider clock, TimeSpan lifetime, Fun
     {
         try
         {
-            var value = await load(key);
+            var value = await load(key).WaitAsync(LoadTimeout);
             // Fails when the entry was forgotten (or replaced) meanwhile: then this answer may predate a change.
             if (keep(value)) entries.TryUpdate(key, Entry.Of(value, clock.GetTimestamp()), stale);
             else entries.TryRemove(KeyValuePair.Create(key, stale));

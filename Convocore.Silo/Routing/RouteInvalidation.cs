@@ -86,3 +86,35 @@ internal sealed class RouteInvalidator(
     private bool IsGone(SiloAddress silo) =>
         !membership.CurrentSnapshot.Members.TryGetValue(silo, out var member) || member.Status is SiloStatus.Dead;
 }
+
+/// <summary>
+/// Empties this silo's routing table whenever membership declares a silo dead. A grain whose silo crashed between its
+/// state write and the end of its <see cref="RouteInvalidator.ForgetEverywhere"/> left tables that may still hold the
+/// old answer (its caller got an error, not an acknowledgement, but the change is stored and is completed by the
+/// workspace's settling); after the flush every table asks the grains again.
+/// </summary>
+internal sealed class RoutingTableFlush(IClusterMembershipService membership, RoutingTable table, ILogger<RoutingTableFlush> logger)
+    : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var dead = DeadSilos(membership.CurrentSnapshot);
+        try
+        {
+            await foreach (var snapshot in membership.MembershipUpdates.WithCancellation(stoppingToken))
+            {
+                var nowDead = DeadSilos(snapshot);
+                if (nowDead.IsSubsetOf(dead)) continue;
+                dead = nowDead;
+                table.Clear();
+                logger.LogInformation("A silo was declared dead: the routing table starts afresh from the grains");
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    private static HashSet<SiloAddress> DeadSilos(ClusterMembershipSnapshot snapshot) =>
+        snapshot.Members.Values.Where(m => m.Status == SiloStatus.Dead).Select(m => m.SiloAddress).ToHashSet();
+}

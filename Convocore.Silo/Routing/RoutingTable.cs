@@ -147,6 +147,14 @@ internal sealed class RoutingTable
         }
     }
 
+    /// <summary>Drops everything: the next call of every number asks the grains again.</summary>
+    public void Clear()
+    {
+        numbers.Clear();
+        agents.Clear();
+        trunks.Clear();
+    }
+
     /// <summary>
     /// One instance of each id, key and region string for all the numbers that use it. Only what the workspace created
     /// lands here (never what a caller dialed), so it grows with agents and trunks, not with calls.

@@ -32,17 +32,30 @@ internal abstract class WorkspaceRecordGrain<TRecord>(
 
     protected (string WorkspaceId, string Id) Key => Ids.Unscope(this.GetPrimaryKeyString());
 
-    public async Task Save(TRecord record)
-    {
-        state.State.Record = record;
-        await state.WriteStateAsync();
-        await routes.ForgetEverywhere(routingKind, this.GetPrimaryKeyString());
-    }
+    public Task Save(TRecord record) => Store(record);
 
-    public async Task Remove()
+    public Task Remove() => Store(null);
+
+    /// <summary>
+    /// The call path's lookups interleave with a change, so one may have read the new record while it was being stored: a
+    /// write that fails puts the old record back and has every table forget what it read.
+    /// </summary>
+    private async Task Store(TRecord? record)
     {
-        await state.ClearStateAsync();
-        state.State.Record = null;
+        var before = state.State.Record;
+        state.State.Record = record;
+        try
+        {
+            if (record is null) await state.ClearStateAsync();
+            else await state.WriteStateAsync();
+        }
+        catch
+        {
+            state.State.Record = before;
+            await routes.ForgetEverywhere(routingKind, this.GetPrimaryKeyString());
+            throw;
+        }
+        state.State.Record = record;
         await routes.ForgetEverywhere(routingKind, this.GetPrimaryKeyString());
     }
 }
