@@ -109,8 +109,9 @@ public sealed class DashboardLiveTests(DashboardSystem system)
         await Expect(dashboard.Page.GetByRole(AriaRole.Status).Filter(new() { HasText = "Reconnecting" })).ToBeVisibleAsync();
         var number = TestNumbers.Next();
         await s.Add(number);
-        await Task.Delay(500);
-        await Expect(dashboard.Badge("Twilio")).ToHaveAttributeAsync("aria-label", "0 numbers");
+        // No push can arrive now. The badge may still move: a page whose reconnects keep failing re-reads once (live.js,
+        // the third retry, about a second in) to notice an ended session, so what it shows meanwhile depends on timing.
+        await Expect(dashboard.Page.GetByRole(AriaRole.Status).Filter(new() { HasText = "Live" })).Not.ToBeVisibleAsync();
         Volatile.Write(ref blocked, false);
 
         await Expect(dashboard.Page.GetByRole(AriaRole.Status).Filter(new() { HasText = "Live" })).ToBeVisibleAsync();
