@@ -21,11 +21,10 @@ internal sealed class PhoneNumberGrain(
 {
     public Task<NumberAssignment?> GetAssignment() => Task.FromResult(state.State.Assignment);
 
-    /// <summary>No routing table holds a free number (they keep no misses), so a claim has nothing to make them forget.</summary>
     public async Task<bool> Claim(NumberAssignment assignment)
     {
         if (state.State.Assignment is { } current) return current.OperationId == assignment.OperationId;
-        await Store(assignment);
+        await Store(assignment, forgetAfter: false);
         return true;
     }
 
@@ -41,7 +40,6 @@ internal sealed class PhoneNumberGrain(
             OperationId = operationId,
         };
         await Store(updated);
-        await ForgetRoute();
         return updated;
     }
 
@@ -49,31 +47,19 @@ internal sealed class PhoneNumberGrain(
     {
         if (state.State.Assignment is not { } current || current.WorkspaceId != workspaceId || current.TrunkId != trunkId) return false;
         await Store(null);
-        await ForgetRoute();
         return true;
     }
 
-    /// <summary>
-    /// Lookups interleave with a change (<see cref="IPhoneNumberGrain.GetAssignment"/>), so one may have read the new value
-    /// while it was being stored: a write that fails puts the old value back and has every table forget what it read.
-    /// </summary>
-    private async Task Store(NumberAssignment? assignment)
+    /// <param name="forgetAfter">False for a claim: no routing table holds a free number (they keep no misses).</param>
+    private Task Store(NumberAssignment? assignment, bool forgetAfter = true)
     {
         var before = state.State.Assignment;
-        state.State.Assignment = assignment;
-        try
+        return routes.Store(RoutingTableKind.Number, this.GetPrimaryKeyString(), async () =>
         {
+            state.State.Assignment = assignment;
             if (assignment is null) await state.ClearStateAsync();
             else await state.WriteStateAsync();
-        }
-        catch
-        {
-            state.State.Assignment = before;
-            await ForgetRoute();
-            throw;
-        }
-        state.State.Assignment = assignment;
+            state.State.Assignment = assignment;
+        }, undo: () => state.State.Assignment = before, forgetAfter);
     }
-
-    private Task ForgetRoute() => routes.ForgetEverywhere(RoutingTableKind.Number, this.GetPrimaryKeyString());
 }

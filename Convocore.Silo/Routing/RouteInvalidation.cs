@@ -42,6 +42,26 @@ internal sealed class RouteInvalidator(
     /// <summary>Longer than membership takes to declare a crashed silo dead (about 3 s with 1 s probes).</summary>
     public static readonly TimeSpan GiveUpAfter = TimeSpan.FromSeconds(15);
 
+    /// <summary>
+    /// Stores a change of the grain that owns <paramref name="key"/>, then (when <paramref name="forgetAfter"/>) has every
+    /// table forget the entry. The call path's lookups interleave with a change, so one may have read the new value while
+    /// it was being stored: a write that fails runs <paramref name="undo"/> and has every table forget what it read.
+    /// </summary>
+    public async Task Store(RoutingTableKind kind, string key, Func<Task> write, Action undo, bool forgetAfter = true)
+    {
+        try
+        {
+            await write();
+        }
+        catch
+        {
+            undo();
+            await ForgetEverywhere(kind, key);
+            throw;
+        }
+        if (forgetAfter) await ForgetEverywhere(kind, key);
+    }
+
     public async Task ForgetEverywhere(RoutingTableKind kind, string key)
     {
         var started = Stopwatch.GetTimestamp();

@@ -36,26 +36,15 @@ internal abstract class WorkspaceRecordGrain<TRecord>(
 
     public Task Remove() => Store(null);
 
-    /// <summary>
-    /// The call path's lookups interleave with a change, so one may have read the new record while it was being stored: a
-    /// write that fails puts the old record back and has every table forget what it read.
-    /// </summary>
-    private async Task Store(TRecord? record)
+    private Task Store(TRecord? record)
     {
         var before = state.State.Record;
-        state.State.Record = record;
-        try
+        return routes.Store(routingKind, this.GetPrimaryKeyString(), async () =>
         {
+            state.State.Record = record;
             if (record is null) await state.ClearStateAsync();
             else await state.WriteStateAsync();
-        }
-        catch
-        {
-            state.State.Record = before;
-            await routes.ForgetEverywhere(routingKind, this.GetPrimaryKeyString());
-            throw;
-        }
-        state.State.Record = record;
-        await routes.ForgetEverywhere(routingKind, this.GetPrimaryKeyString());
+            state.State.Record = record;
+        }, undo: () => state.State.Record = before);
     }
 }
