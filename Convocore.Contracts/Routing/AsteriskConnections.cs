@@ -5,6 +5,8 @@ public enum AsteriskConnectionState
     Connecting,
     Connected,
     Disconnected,
+    /// <summary>Another ARI client registered our Stasis app name and receives its calls; we take it back after a backoff.</summary>
+    Replaced,
 }
 
 /// <summary>One Asterisk server's ARI connection: which silo holds it, its state, and the ARI routes in use.</summary>

@@ -22,7 +22,7 @@ internal sealed class AsteriskConnectionGrain(
     CallRecorder recorder,
     ILogger<AsteriskConnectionGrain> logger) : Grain, IAsteriskConnectionGrain
 {
-    private StasisApp? app;
+    private StasisConnection? app;
     private AsteriskServerOptions? server;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
@@ -31,7 +31,7 @@ internal sealed class AsteriskConnectionGrain(
         if (index < options.Value.Servers.Count)
         {
             server = options.Value.Servers[index];
-            app = new StasisApp(server, options.Value, table, metrics, recorder, logger);
+            app = new StasisConnection(server, options.Value, table, metrics, recorder, logger);
             app.Start();
         }
         return Task.CompletedTask;

@@ -53,6 +53,7 @@ internal sealed class NumberRoute
             new("CONVOCORE_TRUNK_ID", TrunkId),
             new("CONVOCORE_NUMBER", phoneNumber),
             new("CONVOCORE_PARAMS", assignment.AdditionalParamsJson ?? "{}"),
+            CallEnd.HangupHandler,
         ];
         Continue = new RouteDecision(this, phoneNumber, null, null);
     }
@@ -65,7 +66,10 @@ internal sealed class NumberRoute
     public string TrunkKey { get; }
     public string Region { get; }
 
-    /// <summary>The channel variables a routed call gets; shared by every call to the number, never changed.</summary>
+    /// <summary>
+    /// The channel variables a routed call gets, and the hangup handler that reports its end; shared by every call to the
+    /// number, never changed.
+    /// </summary>
     public KeyValuePair<string, string>[] Variables { get; }
 
     /// <summary>The decision of every call the number takes while its agent and trunk can: made once.</summary>

@@ -20,6 +20,8 @@ using StackExchange.Redis;
 //        numbers [--numbers 100000]     number management through the REST API (silo and web as processes)
 //        memory --numbers 1000000       silo memory per configured number, routing warm
 //        micro [--filter '*E164*']      BenchmarkDotNet micro-benchmarks
+//        ari-floor [--url http://127.0.0.1:8088] [--user u] [--password p] [--app floor]
+//                                       the ARI floor Stasis app of bench/sipp-load.sh, on a real Asterisk
 //        [--analytics on|off] [--hangup-after <seconds>]
 // Plays Asterisk (our ARI simulator, real WebSockets on loopback) against a silo in this process, and against the
 // floor: a minimal responder on the same ARI client that answers every StasisStart with a fixed continue.
@@ -33,6 +35,10 @@ if (args.FirstOrDefault() == "numbers")
 {
     var settings = Arguments.Parse(args);
     return await NumberManagementRun.Run(adds: 1000, listSize: 10_000, largeSize: settings.Numbers == 1000 ? 100_000 : settings.Numbers);
+}
+if (args.FirstOrDefault() == "ari-floor")
+{
+    return await AriFloorApp.Run(args);
 }
 if (args.FirstOrDefault() == "memory")
 {

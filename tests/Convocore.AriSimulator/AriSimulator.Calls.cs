@@ -61,7 +61,8 @@ public sealed partial class AriSimulator
 
     /// <summary>
     /// The far end hangs up (cause 16). In Stasis: ChannelHangupRequest, StasisEnd, ChannelDestroyed. After continue:
-    /// ChannelDestroyed only if the application subscribed to the channel. False when the channel is already gone.
+    /// ChannelDestroyed only if the application subscribed to the channel. Either way, a pushed call-ended hangup handler
+    /// sends its StasisStart. False when the channel is already gone.
     /// </summary>
     public bool EndCall(string channelId)
     {
@@ -83,15 +84,40 @@ public sealed partial class AriSimulator
         return true;
     }
 
-    /// <summary>Call under the call's lock. Sends StasisEnd if still in Stasis, then ChannelDestroyed if anyone listens.</summary>
+    /// <summary>
+    /// Call under the call's lock. Sends StasisEnd if still in Stasis, then runs the call-ended hangup handler if one was
+    /// pushed, then ChannelDestroyed if anyone listens.
+    /// </summary>
     private void Destroy(SimulatedCall call, int cause)
     {
         var wasInStasis = call.InStasis;
         if (wasInStasis) LeaveStasis(call);
         call.Alive = false;
+        if (call.VariablesUnsafe.TryGetValue("CHANNEL(hangup_handler_push)", out var handler)
+            && handler.StartsWith(Options.CallEndedContext + ",", StringComparison.Ordinal))
+            RunCallEndedHandler(call, cause);
         if (wasInStasis || call.Subscribed)
             SendChannelEvent(call, "ChannelDestroyed"u8, cause);
         _calls.TryRemove(call.ChannelId, out _);
+    }
+
+    /// <summary>Stasis(app,call-ended,cause) on the hung-up channel: StasisStart, and StasisEnd at once.</summary>
+    private void RunCallEndedHandler(SimulatedCall call, int cause)
+    {
+        if (!_activeSessionByApp.TryGetValue(call.Application, out var session)) return;
+        if (IsAllowed(call.Application, "StasisStart"))
+        {
+            var writer = EventWriter.Rent();
+            EventWriter.StartEvent(writer, "StasisStart"u8, UtcNow);
+            writer.WriteStartArray("args"u8);
+            writer.WriteStringValue("call-ended");
+            writer.WriteStringValue(cause.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            writer.WriteEndArray();
+            EventWriter.WriteChannel(writer, call, Options.ReportedChannelVariables);
+            EventWriter.EndEvent(writer, Options.AsteriskId, call.Application);
+            session.Send(EventWriter.Finish());
+        }
+        SendChannelEvent(call, "StasisEnd"u8, cause: null);
     }
 
     /// <summary>Call under the call's lock.</summary>

@@ -16,6 +16,12 @@ public sealed class AriSimulatorOptions
     /// <summary>Like ari.conf <c>channelvars</c>: variables reported in every channel snapshot.</summary>
     public IReadOnlyList<string> ReportedChannelVariables { get; set; } = [];
 
+    /// <summary>
+    /// The dialplan context whose hangup handler, pushed by setting <c>CHANNEL(hangup_handler_push)</c> to
+    /// "context,s,1", enters Stasis(app,call-ended,${HANGUPCAUSE}) when the call ends (asterisk/extensions.conf).
+    /// </summary>
+    public string CallEndedContext { get; set; } = "convocore-call-ended";
+
     /// <summary>When set, a continued call ends (cause 16) after this long.</summary>
     public TimeSpan? ContinuedCallDuration { get; set; }
 

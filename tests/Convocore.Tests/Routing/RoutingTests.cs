@@ -16,7 +16,7 @@ public sealed class RoutingTests(RoutingSystem system) : IClassFixture<RoutingSy
         await system.Asterisk.PlaceCall(dialed, "+442071230000").Outcome.WaitAsync(Patience);
 
     [Fact]
-    public async Task A_configured_number_is_continued_to_its_agent_with_the_variables_set_after_subscribing()
+    public async Task A_configured_number_is_continued_to_its_agent_with_the_variables_and_the_call_end_handler_set_first()
     {
         var setup = await NumberSetup.Create(system, "Pro");
         var number = TestNumbers.Next();
@@ -34,16 +34,18 @@ public sealed class RoutingTests(RoutingSystem system) : IClassFixture<RoutingSy
         Assert.Equal(setup.TrunkId, outcome.Variables["CONVOCORE_TRUNK_ID"]);
         Assert.Equal(number, outcome.Variables["CONVOCORE_NUMBER"]);
         Assert.Equal("""{"language":"en","vip":true}""", outcome.Variables["CONVOCORE_PARAMS"]);
-        var subscribed = system.Asterisk.Commands.Single(c =>
-            c.Path == "applications/convocore/subscription" && c.QueryValue("eventSource") == "channel:" + call.ChannelId);
+        // The call's end comes from the hangup handler set with the variables, so no subscription is made.
+        Assert.Equal("convocore-call-ended,s,1", outcome.Variables["CHANNEL(hangup_handler_push)"]);
+        Assert.DoesNotContain(system.Asterisk.Commands, c => c.Path.EndsWith("/subscription"));
+        var variables = call.Commands.Single(c => c.Path.EndsWith("/variables"));
         var continued = call.Commands.Single(c => c.Path.EndsWith("/continue"));
-        Assert.True(subscribed.Timestamp < continued.Timestamp, "the subscription must land before continue");
+        Assert.True(variables.Timestamp < continued.Timestamp, "the variables and the hangup handler must land before continue");
     }
 
     [Fact]
     public async Task The_app_asks_for_only_the_events_it_handles_and_its_commands_over_the_WebSocket_still_complete()
     {
-        Assert.Equal(["ApplicationReplaced", "ChannelDestroyed", "RESTResponse", "StasisEnd", "StasisStart"],
+        Assert.Equal(["ApplicationReplaced", "RESTResponse", "StasisStart"],
             system.Asterisk.AllowedEvents(RoutingSystem.Application).Order(StringComparer.Ordinal));
 
         // The simulator, like Asterisk, filters the replies of REST over the WebSocket too: without RESTResponse allowed
