@@ -34,6 +34,35 @@ public sealed class RoutingResilienceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task When_another_client_takes_the_app_health_says_so_and_the_silo_takes_it_back_after_a_backoff()
+    {
+        var setup = await NumberSetup.Create(system);
+        var number = TestNumbers.Next();
+        await setup.AddOk(number);
+        var connection = system.Client.GetGrain<IAsteriskConnectionGrain>(0);
+
+        // Another ARI client registers our application name, as a second deployment with the same ari.conf user would.
+        using var intruder = new System.Net.WebSockets.ClientWebSocket();
+        intruder.Options.SetRequestHeader("Authorization",
+            "Basic " + Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes("convocore:ari-secret")));
+        await intruder.ConnectAsync(new Uri($"ws://{system.Asterisk.BaseUrl.Authority}/ari/events?app={RoutingSystem.Application}"),
+            CancellationToken.None);
+
+        await Eventually.True(async () => (await connection.Ensure()).State == AsteriskConnectionState.Replaced,
+            "the silo's connection reads Replaced", seconds: 10);
+        var health = System.Text.Json.Nodes.JsonNode.Parse(await system.Http.GetStringAsync("/health"))!["checks"]!["asterisk"]!;
+        Assert.NotEqual("Healthy", health["status"]!.GetValue<string>());
+        Assert.StartsWith("Replaced", health["data"]!["sim-na"]!.GetValue<string>());
+
+        // After the backoff the silo registers the app again (the intruder is the one replaced now) and routes calls.
+        await Eventually.True(async () => (await connection.Ensure()).State == AsteriskConnectionState.Connected,
+            "the silo took the app back", seconds: 15);
+        var outcome = await system.Asterisk.PlaceCall(number, "+15550001111").Outcome.WaitAsync(Patience);
+        Assert.Equal(CallOutcomeKind.Continued, outcome.Kind);
+        Assert.Equal(setup.AgentId, outcome.Extension);
+    }
+
+    [Fact]
     public async Task A_channel_left_waiting_in_Stasis_by_a_lost_connection_is_routed_once_the_silo_reconnects()
     {
         var setup = await NumberSetup.Create(system);
