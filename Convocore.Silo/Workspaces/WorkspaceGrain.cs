@@ -173,7 +173,11 @@ internal sealed class WorkspaceGrain(
         if (!state.State.TrunkIds.Contains(command.TrunkId)) return Failure.NotFound(NumberRules.TrunkNotFound);
         if (await AvailableAgent(command.AgentId) is { Failure: { } agentFailure }) return agentFailure;
         if (NumberRules.ValidateAdditionalParams(command.AdditionalParamsJson) is { } invalidParams) return invalidParams;
-        if (QuotaFailure() is { } quotaFailure) return quotaFailure;
+        if (QuotaFailure() is { } quotaFailure)
+        {
+            // A number that is configured already could not be added under any plan: say that, not the limit.
+            return await Number(phoneNumber).GetAssignment() is null ? quotaFailure : Failure.Conflict(NumberRules.AlreadyExists);
+        }
         if (state.State.Pending.ContainsKey(phoneNumber)) await Reconcile();
 
         var trunk = (await Trunk(command.TrunkId).Get())!;
