@@ -11,6 +11,7 @@ namespace Convocore.Web.Numbers;
 
 internal sealed record AddNumberRequest(string? PhoneNumber, string? AgentId, string? Region, JsonElement? AdditionalParams);
 internal sealed record ReassignNumberRequest(string? AgentId, JsonElement? AdditionalParams);
+
 internal sealed record NumberResponse(string PhoneNumber, string TrunkId, string AgentId, string? AgentTitle, Region Region,
     JsonElement? AdditionalParams, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
 internal sealed record NumberPageResponse(IEnumerable<NumberResponse> Items, string? NextCursor);
@@ -19,6 +20,8 @@ internal static class NumberEndpoints
 {
     private const int DefaultPageSize = 100;
     private const int MaxPageSize = 1000;
+    private const string InvalidPhoneNumberType = "phoneNumber must be a string in E.164, such as +15551234567";
+    private const string InvalidAgentIdType = "agentId must be a string";
 
     public static void MapNumberEndpoints(this IEndpointRouteBuilder app)
     {
@@ -33,18 +36,28 @@ internal static class NumberEndpoints
                 : Results.Ok(new NumberPageResponse(page.Items.Select(ToResponse), page.NextCursor));
         }).WithSummary("The trunk's numbers in E.164 order, a page at a time: pass nextCursor back as cursor");
 
-        numbers.MapPost("/", async (string trunkId, AddNumberRequest request, ClaimsPrincipal user, IClusterClient cluster) =>
+        numbers.MapPost("/", async (string trunkId, HttpRequest http, ClaimsPrincipal user, IClusterClient cluster) =>
         {
+            var body = await RequestBodies.ReadObject(http, RequestBodies.Json);
+            if (body.Problem is { } problem) return problem;
+            var fields = new BodyFields(body.Body!);
+            var phoneNumber = fields.String("phoneNumber", InvalidPhoneNumberType);
+            var agentId = fields.String("agentId", InvalidAgentIdType);
+            var regionText = fields.String("region", TrunkEndpoints.InvalidRegion);
+            var additionalParams = fields.Any("additionalParams");
+            if (fields.Failure is { } invalid) return Problems.From(invalid);
             Region? region = null;
-            if (request.Region is not null)
+            if (regionText is not null)
             {
-                if (!Regions.TryParse(request.Region, out var parsed)) return Problems.Invalid(TrunkEndpoints.InvalidRegion);
+                if (!Regions.TryParse(regionText, out var parsed)) return Problems.Invalid(TrunkEndpoints.InvalidRegion);
                 region = parsed;
             }
-            var command = new AddNumber(trunkId, request.PhoneNumber, request.AgentId, region, ParamsJson(request.AdditionalParams));
+            var command = new AddNumber(trunkId, phoneNumber, agentId, region, additionalParams is null ? null : RequestBodies.StoredText(additionalParams));
             var outcome = await cluster.Workspace(user).AddNumber(command);
             return outcome.ToResult(number => Results.Created($"/api/trunks/{trunkId}/numbers/{Uri.EscapeDataString(number.PhoneNumber)}", ToResponse(number)));
-        }).WithSummary("Add a phone number (E.164) to a trunk and assign the agent that answers it");
+        }).DocumentBody<AddNumberRequest>(RequestBodies.Json).Produces<NumberResponse>(StatusCodes.Status201Created).ProducesBodyProblems()
+            .ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
+            .WithSummary("Add a phone number (E.164) to a trunk and assign the agent that answers it");
 
         numbers.MapGet("/{phoneNumber}", async (string trunkId, string phoneNumber, ClaimsPrincipal user, IClusterClient cluster) =>
         {
@@ -58,20 +71,23 @@ internal static class NumberEndpoints
             return Results.Ok(ToResponse(new NumberInfo(phoneNumber, trunkId, a.AgentId, agent?.Title, a.Region, a.AdditionalParamsJson, a.CreatedAt, a.UpdatedAt)));
         }).WithSummary("One number of the trunk: the agent that answers it, its region and additionalParams");
 
-        numbers.MapPut("/{phoneNumber}", async (string trunkId, string phoneNumber, ReassignNumberRequest request, ClaimsPrincipal user, IClusterClient cluster) =>
+        numbers.MapPut("/{phoneNumber}", async (string trunkId, string phoneNumber, HttpRequest http, ClaimsPrincipal user, IClusterClient cluster) =>
         {
-            var command = new ReassignNumber(trunkId, phoneNumber, request.AgentId, ParamsJson(request.AdditionalParams));
+            var body = await RequestBodies.ReadObject(http, RequestBodies.Json);
+            if (body.Problem is { } problem) return problem;
+            var fields = new BodyFields(body.Body!);
+            var agentId = fields.String("agentId", InvalidAgentIdType);
+            var additionalParams = fields.Any("additionalParams");
+            if (fields.Failure is { } invalid) return Problems.From(invalid);
+            var command = new ReassignNumber(trunkId, phoneNumber, agentId, additionalParams is null ? null : RequestBodies.StoredText(additionalParams));
             return (await cluster.Workspace(user).ReassignNumber(command)).ToResult(number => Results.Ok(ToResponse(number)));
-        }).WithSummary("Reassign a number to another agent in place; the next call goes to the new agent");
+        }).DocumentBody<ReassignNumberRequest>(RequestBodies.Json).Produces<NumberResponse>().ProducesBodyProblems().ProducesProblem(StatusCodes.Status404NotFound)
+            .WithSummary("Reassign a number to another agent in place; the next call goes to the new agent");
 
         numbers.MapDelete("/{phoneNumber}", async (string trunkId, string phoneNumber, ClaimsPrincipal user, IClusterClient cluster) =>
             (await cluster.Workspace(user).DeleteNumber(trunkId, phoneNumber)).ToResult(_ => Results.NoContent()))
             .WithSummary("Delete a number; the next call to it is rejected as unallocated");
     }
-
-    /// <summary>Raw JSON text of additionalParams, kept as the user sent it; null or absent means none.</summary>
-    private static string? ParamsJson(JsonElement? element) =>
-        element is { ValueKind: not JsonValueKind.Null and not JsonValueKind.Undefined } e ? e.GetRawText() : null;
 
     private static NumberResponse ToResponse(NumberInfo n) => new(n.PhoneNumber, n.TrunkId, n.AgentId, n.AgentTitle, n.Region,
         n.AdditionalParamsJson is null ? null : JsonDocument.Parse(n.AdditionalParamsJson).RootElement.Clone(), n.CreatedAt, n.UpdatedAt);
