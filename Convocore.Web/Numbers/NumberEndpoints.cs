@@ -1,5 +1,7 @@
 using System.Security.Claims;
 using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
 using Convocore.Contracts.Agents;
 using Convocore.Contracts.Common;
 using Convocore.Contracts.Numbers;
@@ -10,7 +12,12 @@ using Convocore.Web.Trunks;
 namespace Convocore.Web.Numbers;
 
 internal sealed record AddNumberRequest(string? PhoneNumber, string? AgentId, string? Region, JsonElement? AdditionalParams);
-internal sealed record ReassignNumberRequest(string? AgentId, JsonElement? AdditionalParams);
+
+/// <summary>The body of PUT: both fields, additionalParams null for none.</summary>
+internal sealed record NumberReplacement([property: JsonRequired] string AgentId, [property: JsonRequired] JsonElement? AdditionalParams);
+
+/// <summary>The body of PATCH: the fields to change.</summary>
+internal sealed record NumberPatch(string? AgentId, JsonElement? AdditionalParams);
 
 internal sealed record NumberResponse(string PhoneNumber, string TrunkId, string AgentId, string? AgentTitle, Region Region,
     JsonElement? AdditionalParams, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
@@ -22,6 +29,7 @@ internal static class NumberEndpoints
     private const int MaxPageSize = 1000;
     private const string InvalidPhoneNumberType = "phoneNumber must be a string in E.164, such as +15551234567";
     private const string InvalidAgentIdType = "agentId must be a string";
+    private static readonly string[] ChangeableFields = ["agentId", "additionalParams"];
 
     public static void MapNumberEndpoints(this IEndpointRouteBuilder app)
     {
@@ -73,20 +81,67 @@ internal static class NumberEndpoints
 
         numbers.MapPut("/{phoneNumber}", async (string trunkId, string phoneNumber, HttpRequest http, ClaimsPrincipal user, IClusterClient cluster) =>
         {
+            if (E164.Validate(phoneNumber) is { } invalidNumber) return Problems.From(invalidNumber);
             var body = await RequestBodies.ReadObject(http, RequestBodies.Json);
             if (body.Problem is { } problem) return problem;
-            var fields = new BodyFields(body.Body!);
-            var agentId = fields.String("agentId", InvalidAgentIdType);
-            var additionalParams = fields.Any("additionalParams");
-            if (fields.Failure is { } invalid) return Problems.From(invalid);
-            var command = new ReassignNumber(trunkId, phoneNumber, agentId, additionalParams is null ? null : RequestBodies.StoredText(additionalParams));
+            var settings = Read(body.Body!, complete: true);
+            if (settings.Failure is { } invalid) return Problems.From(invalid);
+            var command = new ReassignNumber(trunkId, phoneNumber, settings.Value!.AgentId, settings.Value.AdditionalParamsJson);
             return (await cluster.Workspace(user).ReassignNumber(command)).ToResult(number => Results.Ok(ToResponse(number)));
-        }).DocumentBody<ReassignNumberRequest>(RequestBodies.Json).Produces<NumberResponse>().ProducesBodyProblems().ProducesProblem(StatusCodes.Status404NotFound)
-            .WithSummary("Reassign a number to another agent in place; the next call goes to the new agent");
+        }).DocumentBody<NumberReplacement>(RequestBodies.Json).Produces<NumberResponse>().ProducesBodyProblems().ProducesProblem(StatusCodes.Status404NotFound)
+            .WithSummary("Replace a number's settings: agentId and additionalParams are both required (additionalParams may be null for none)")
+            .WithDescription("The number keeps its id and history; the next call goes to the agent given. To change one field only, use PATCH.");
+
+        numbers.MapPatch("/{phoneNumber}", async (string trunkId, string phoneNumber, HttpRequest http, ClaimsPrincipal user, IClusterClient cluster) =>
+        {
+            if (E164.Validate(phoneNumber) is { } invalidNumber) return Problems.From(invalidNumber);
+            var body = await RequestBodies.ReadObject(http, RequestBodies.MergePatch);
+            if (body.Problem is { } problem) return problem;
+            var patch = new BodyFields(body.Body!);
+            patch.OnlyThese(ChangeableFields);
+            patch.NotNull("agentId");
+            if (patch.Failure is { } invalid) return Problems.From(invalid);
+            var workspaceId = user.WorkspaceId();
+            // The same answer as PUT and the workspace give: the trunk first, then the number.
+            if (await cluster.GetGrain<ITrunkGrain>(Ids.Scoped(workspaceId, trunkId)).Get() is null) return Problems.NotFound(NumberRules.TrunkNotFound);
+            return await Edits.Patch<NumberSettings, NumberInfo>(body.Body!, NumberRules.NumberNotFound,
+                current: async () => await cluster.GetGrain<IPhoneNumberGrain>(phoneNumber).GetAssignment() is { } a
+                                     && a.WorkspaceId == workspaceId && a.TrunkId == trunkId
+                    ? new NumberSettings(a.AgentId, a.AdditionalParamsJson)
+                    : null,
+                represent: Represent,
+                read: patched => Read(patched, complete: false),
+                write: (stored, settings) => cluster.Workspace(user).ReassignNumber(
+                    new ReassignNumber(trunkId, phoneNumber, settings.AgentId, settings.AdditionalParamsJson, stored)),
+                onSuccess: number => Results.Ok(ToResponse(number)));
+        }).DocumentBody<NumberPatch>(RequestBodies.MergePatch).Produces<NumberResponse>().ProducesBodyProblems()
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
+            .WithSummary("Change a number's agent or additionalParams (JSON Merge Patch, RFC 7396): only the fields named change")
+            .WithDescription("Content-Type: application/merge-patch+json. {\"agentId\": \"…\"} reassigns it in place; additionalParams merges " +
+                             "member by member (a member set to null is removed); \"additionalParams\": null removes them all. agentId cannot be null.");
 
         numbers.MapDelete("/{phoneNumber}", async (string trunkId, string phoneNumber, ClaimsPrincipal user, IClusterClient cluster) =>
             (await cluster.Workspace(user).DeleteNumber(trunkId, phoneNumber)).ToResult(_ => Results.NoContent()))
             .WithSummary("Delete a number; the next call to it is rejected as unallocated");
+    }
+
+    /// <param name="complete">PUT: both fields must be there.</param>
+    private static Outcome<NumberSettings> Read(JsonObject body, bool complete)
+    {
+        var fields = new BodyFields(body);
+        var agentId = fields.String("agentId", InvalidAgentIdType, missing: complete ? NumberRules.AgentRequired : null);
+        var additionalParams = fields.Any("additionalParams",
+            missing: complete ? "additionalParams is required: a JSON object, or null for none" : null, nullAllowed: true);
+        if (fields.Failure is { } failure) return failure;
+        return new NumberSettings(agentId!, additionalParams is null ? null : RequestBodies.StoredText(additionalParams));
+    }
+
+    /// <summary>The number's settings as the document a merge patch applies to: no params, no member.</summary>
+    private static JsonObject Represent(NumberSettings settings)
+    {
+        var document = new JsonObject { ["agentId"] = settings.AgentId };
+        if (settings.AdditionalParamsJson is not null) document["additionalParams"] = JsonNode.Parse(settings.AdditionalParamsJson);
+        return document;
     }
 
     private static NumberResponse ToResponse(NumberInfo n) => new(n.PhoneNumber, n.TrunkId, n.AgentId, n.AgentTitle, n.Region,

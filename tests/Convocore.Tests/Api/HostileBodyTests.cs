@@ -41,14 +41,20 @@ public sealed class HostileBodyTests(ConvocoreSystem system)
             """{"title":"Sales","voiceEnabled":"yes"}""", "voiceEnabled must be true or false"),
         ["PUT /api/agents/{id}"] = new(HttpMethod.Put, t => $"/api/agents/{t.Setup.AgentId}", t => t.Setup.Api,
             """{"title":5,"voiceEnabled":true,"voice":null}""", "title must be a string"),
+        ["PATCH /api/agents/{id}"] = new(HttpMethod.Patch, t => $"/api/agents/{t.Setup.AgentId}", t => t.Setup.Api,
+            """{"voiceEnabled":"yes"}""", "voiceEnabled must be true or false"),
         ["POST /api/trunks"] = new(HttpMethod.Post, _ => "/api/trunks", t => t.Setup.Api,
             """{"name":"Vonage","region":"EU","active":"yes"}""", "active must be true or false"),
         ["PUT /api/trunks/{id}"] = new(HttpMethod.Put, t => $"/api/trunks/{t.Setup.TrunkId}", t => t.Setup.Api,
             """{"name":5,"region":"NA","active":true,"defaultCountry":null}""", "name must be a string"),
+        ["PATCH /api/trunks/{id}"] = new(HttpMethod.Patch, t => $"/api/trunks/{t.Setup.TrunkId}", t => t.Setup.Api,
+            """{"defaultCountry":44}""", "Default country must be a two-letter country code such as US or GB"),
         ["POST /api/trunks/{id}/numbers"] = new(HttpMethod.Post, t => $"/api/trunks/{t.Setup.TrunkId}/numbers", t => t.Setup.Api,
             """{"phoneNumber":15551234567,"agentId":"x"}""", "phoneNumber must be a string in E.164, such as +15551234567"),
         ["PUT /api/trunks/{id}/numbers/{number}"] = new(HttpMethod.Put, t => t.NumberPath, t => t.Setup.Api,
             """{"agentId":5,"additionalParams":null}""", "agentId must be a string"),
+        ["PATCH /api/trunks/{id}/numbers/{number}"] = new(HttpMethod.Patch, t => t.NumberPath, t => t.Setup.Api,
+            """{"agentId":["x"]}""", "agentId must be a string"),
     };
 
     public static TheoryData<string, string> Cases()

@@ -36,6 +36,26 @@ public sealed class NumberCanonicalFormTests(ConvocoreSystem system)
         Assert.Null(await system.Client.GetGrain<IPhoneNumberGrain>(canonical).GetAssignment());
     }
 
+    [Fact]
+    public async Task The_second_key_of_a_stored_number_cannot_be_reassigned_or_patched()
+    {
+        var s = await NumberSetup.Create(system);
+        var other = await s.Workspace.CreateAgent("Other");
+        await s.AddOk("+442079460988");
+        var path = $"/api/trunks/{s.TrunkId}/numbers/{TestNumbers.Escaped("+4402079460988")}";
+
+        var put = await s.Api.Put(path, new { agentId = other, additionalParams = (object?)null });
+        var patch = await s.Api.Patch(path, new { agentId = other });
+
+        foreach (var response in new[] { put, patch })
+        {
+            response.AssertProblem(HttpStatusCode.BadRequest, "Invalid phone number format");
+            Assert.Equal("did you mean +442079460988?", response.Body!["hint"]?.GetValue<string>());
+        }
+        Assert.Equal(s.AgentId, (await system.Client.GetGrain<IPhoneNumberGrain>("+442079460988").GetAssignment())!.AgentId);
+        Assert.Equal(["+442079460988"], await s.ListedNumbers());
+    }
+
     [Theory]
     [InlineData("+4402079460989")]
     [InlineData("004402079460989")]

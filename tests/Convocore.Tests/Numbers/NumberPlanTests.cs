@@ -106,7 +106,7 @@ public sealed class NumberPlanTests(ConvocoreSystem system)
         Assert.Equal(HttpStatusCode.OK, (await Operator.Put($"/api/admin/workspaces/{s.Workspace.Id}/plan", new { plan = "Free" })).Status);
         var other = await s.Workspace.CreateAgent("Night shift");
 
-        var reassigned = await s.Api.Put($"/api/trunks/{s.TrunkId}/numbers/{TestNumbers.Escaped(numbers[0])}", new { agentId = other });
+        var reassigned = await s.Api.Patch($"/api/trunks/{s.TrunkId}/numbers/{TestNumbers.Escaped(numbers[0])}", new { agentId = other });
         var deleted = await s.Api.Delete($"/api/trunks/{s.TrunkId}/numbers/{TestNumbers.Escaped(numbers[1])}");
 
         Assert.Equal(HttpStatusCode.OK, reassigned.Status);
