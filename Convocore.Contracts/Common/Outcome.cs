@@ -38,3 +38,9 @@ public sealed record Done
 {
     public static readonly Done Instance = new();
 }
+
+/// <summary>An edit computed from what was read a moment before (a PATCH) is refused when another change landed in between.</summary>
+public static class ConcurrentEdits
+{
+    public const string ChangedMeanwhile = "It was changed by another request meanwhile: read it again and retry";
+}

@@ -13,13 +13,21 @@ public sealed record AddNumber(
     [property: Id(3)] Region? Region,
     [property: Id(4)] string? AdditionalParamsJson);
 
-/// <summary>Points a number at another agent in one step; params are replaced only when given.</summary>
+/// <summary>
+/// Points a number at an agent and sets its params (null: none) in one step. With <see cref="UnlessChangedFrom"/>
+/// it is refused (<see cref="ConcurrentEdits.ChangedMeanwhile"/>) unless the number is still set that way.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("convocore.reassign-number")]
 public sealed record ReassignNumber(
     [property: Id(0)] string TrunkId,
     [property: Id(1)] string PhoneNumber,
     [property: Id(2)] string? AgentId,
-    [property: Id(3)] string? AdditionalParamsJson);
+    [property: Id(3)] string? AdditionalParamsJson,
+    [property: Id(4)] NumberSettings? UnlessChangedFrom = null);
+
+/// <summary>What a user can change on a number: the agent that answers it and its additionalParams (raw JSON).</summary>
+[GenerateSerializer, Immutable, Alias("convocore.number-settings")]
+public sealed record NumberSettings([property: Id(0)] string AgentId, [property: Id(1)] string? AdditionalParamsJson);
 
 /// <summary>Who owns a number and where its calls go: the state of its <see cref="IPhoneNumberGrain"/>.</summary>
 [GenerateSerializer, Immutable, Alias("convocore.number-assignment")]

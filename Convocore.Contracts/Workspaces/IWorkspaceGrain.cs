@@ -23,12 +23,14 @@ public interface IWorkspaceGrain : IGrainWithStringKey
     Task<bool> Authenticate(string secret);
 
     Task<Outcome<AgentInfo>> CreateAgent(AgentDraft draft);
-    Task<Outcome<AgentInfo>> UpdateAgent(string agentId, AgentDraft draft);
+    /// <param name="unlessChangedFrom">When given, the update is refused (<see cref="ConcurrentEdits.ChangedMeanwhile"/>) unless the agent is still this.</param>
+    Task<Outcome<AgentInfo>> UpdateAgent(string agentId, AgentDraft draft, AgentDraft? unlessChangedFrom);
     Task<Outcome<Done>> DeleteAgent(string agentId);
     Task<IReadOnlyList<AgentInfo>> ListAgents();
 
     Task<Outcome<TrunkInfo>> CreateTrunk(TrunkDraft draft);
-    Task<Outcome<TrunkInfo>> UpdateTrunk(string trunkId, TrunkDraft draft);
+    /// <param name="unlessChangedFrom">When given, the update is refused (<see cref="ConcurrentEdits.ChangedMeanwhile"/>) unless the trunk is still this.</param>
+    Task<Outcome<TrunkInfo>> UpdateTrunk(string trunkId, TrunkDraft draft, TrunkDraft? unlessChangedFrom);
     Task<Outcome<Done>> DeleteTrunk(string trunkId);
     Task<IReadOnlyList<TrunkInfo>> ListTrunks();
 

@@ -103,10 +103,13 @@ internal sealed class WorkspaceGrain(
         return (await Agent(agentId).Get())!;
     }
 
-    public async Task<Outcome<AgentInfo>> UpdateAgent(string agentId, AgentDraft draft)
+    public async Task<Outcome<AgentInfo>> UpdateAgent(string agentId, AgentDraft draft, AgentDraft? unlessChangedFrom)
     {
         if (!state.State.AgentIds.Contains(agentId)) return Failure.NotFound(NumberRules.AgentNotFound);
         if (AgentRules.Validate(draft) is { } failure) return failure;
+        if (unlessChangedFrom is not null && await Agent(agentId).Get() is { } stored
+            && new AgentDraft(stored.Title, stored.VoiceEnabled, stored.Voice) != unlessChangedFrom)
+            return Failure.Conflict(ConcurrentEdits.ChangedMeanwhile);
         await Agent(agentId).Save(draft.Normalized());
         Changed(WorkspaceChangeKind.Agents);
         return (await Agent(agentId).Get())!;
@@ -140,10 +143,13 @@ internal sealed class WorkspaceGrain(
         return (await Trunk(trunkId).Get())!;
     }
 
-    public async Task<Outcome<TrunkInfo>> UpdateTrunk(string trunkId, TrunkDraft draft)
+    public async Task<Outcome<TrunkInfo>> UpdateTrunk(string trunkId, TrunkDraft draft, TrunkDraft? unlessChangedFrom)
     {
         if (!state.State.TrunkIds.Contains(trunkId)) return Failure.NotFound(NumberRules.TrunkNotFound);
         if (TrunkRules.Validate(draft) is { } failure) return failure;
+        if (unlessChangedFrom is not null && await Trunk(trunkId).Get() is { } stored
+            && new TrunkDraft(stored.Name, stored.Region, stored.Active, stored.DefaultCountry) != unlessChangedFrom)
+            return Failure.Conflict(ConcurrentEdits.ChangedMeanwhile);
         await Trunk(trunkId).Save(draft.Normalized());
         Changed(WorkspaceChangeKind.Trunks, trunkId);
         return (await Trunk(trunkId).Get())!;
@@ -173,7 +179,11 @@ internal sealed class WorkspaceGrain(
         if (!state.State.TrunkIds.Contains(command.TrunkId)) return Failure.NotFound(NumberRules.TrunkNotFound);
         if (await AvailableAgent(command.AgentId) is { Failure: { } agentFailure }) return agentFailure;
         if (NumberRules.ValidateAdditionalParams(command.AdditionalParamsJson) is { } invalidParams) return invalidParams;
-        if (QuotaFailure() is { } quotaFailure) return quotaFailure;
+        if (QuotaFailure() is { } quotaFailure)
+        {
+            // A number that is configured already could not be added under any plan: say that, not the limit.
+            return await Number(phoneNumber).GetAssignment() is null ? quotaFailure : Failure.Conflict(NumberRules.AlreadyExists);
+        }
         if (state.State.Pending.ContainsKey(phoneNumber)) await Reconcile();
 
         var trunk = (await Trunk(command.TrunkId).Get())!;
@@ -212,6 +222,8 @@ internal sealed class WorkspaceGrain(
         if (await OwnedAssignment(command.TrunkId, command.PhoneNumber) is not { } current) return Failure.NotFound(NumberRules.NumberNotFound);
         if (await AvailableAgent(command.AgentId) is { Failure: { } agentFailure }) return agentFailure;
         if (NumberRules.ValidateAdditionalParams(command.AdditionalParamsJson) is { } invalidParams) return invalidParams;
+        if (command.UnlessChangedFrom is { } expected && expected != new NumberSettings(current.AgentId, current.AdditionalParamsJson))
+            return Failure.Conflict(ConcurrentEdits.ChangedMeanwhile);
 
         var change = new PendingNumberChange(Guid.NewGuid(), NumberChangeKind.Reassign, command.PhoneNumber, current, null);
         await Begin(change);
@@ -219,7 +231,7 @@ internal sealed class WorkspaceGrain(
         try
         {
             updated = await Number(command.PhoneNumber).Reassign(Id, command.TrunkId, command.AgentId,
-                command.AdditionalParamsJson, replaceParams: command.AdditionalParamsJson is not null, change.OperationId);
+                command.AdditionalParamsJson, replaceParams: true, change.OperationId);
             await probe.Committed(change.Kind, command.PhoneNumber);
             await index.Move(command.PhoneNumber, Entry(current), updated is null ? null : Entry(updated));
             await Finish(change);

@@ -55,9 +55,13 @@ internal static class DashboardSession
     {
         var session = app.MapGroup("/api/session").WithTags("Dashboard session");
 
-        session.MapPost("/", async (SignInRequest request, HttpContext context, IClusterClient cluster) =>
+        session.MapPost("/", async (HttpContext context, IClusterClient cluster) =>
         {
-            var key = request.ApiKey?.Trim();
+            var body = await RequestBodies.ReadObject(context.Request, RequestBodies.Json);
+            if (body.Problem is { } problem) return problem;
+            var fields = new BodyFields(body.Body!);
+            var key = fields.String("apiKey", "apiKey must be a string")?.Trim();
+            if (fields.Failure is { } invalid) return Problems.From(invalid);
             if (string.IsNullOrEmpty(key)) return Problems.Invalid(KeyRequired);
             if (!await IsLive(cluster, key, out var workspaceId)) return Results.Problem(detail: UnknownKey, statusCode: StatusCodes.Status401Unauthorized);
 
@@ -67,7 +71,8 @@ internal static class DashboardSession
             properties.Items[ApiKeyItem] = key;
             await context.SignInAsync(CookieScheme, new ClaimsPrincipal(identity), properties);
             return Results.Ok(new { workspaceId });
-        }).AllowAnonymous().WithSummary("Dashboard sign-in: exchanges a workspace API key for a session cookie");
+        }).AllowAnonymous().DocumentBody<SignInRequest>(RequestBodies.Json).ProducesBodyProblems()
+            .WithSummary("Dashboard sign-in: exchanges a workspace API key for a session cookie");
 
         session.MapDelete("/", async (HttpContext context) =>
         {

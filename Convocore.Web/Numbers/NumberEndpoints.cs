@@ -1,5 +1,7 @@
 using System.Security.Claims;
 using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
 using Convocore.Contracts.Agents;
 using Convocore.Contracts.Common;
 using Convocore.Contracts.Numbers;
@@ -10,7 +12,13 @@ using Convocore.Web.Trunks;
 namespace Convocore.Web.Numbers;
 
 internal sealed record AddNumberRequest(string? PhoneNumber, string? AgentId, string? Region, JsonElement? AdditionalParams);
-internal sealed record ReassignNumberRequest(string? AgentId, JsonElement? AdditionalParams);
+
+/// <summary>The body of PUT: both fields, additionalParams null for none.</summary>
+internal sealed record NumberReplacement([property: JsonRequired] string AgentId, [property: JsonRequired] JsonElement? AdditionalParams);
+
+/// <summary>The body of PATCH: the fields to change.</summary>
+internal sealed record NumberPatch(string? AgentId, JsonElement? AdditionalParams);
+
 internal sealed record NumberResponse(string PhoneNumber, string TrunkId, string AgentId, string? AgentTitle, Region Region,
     JsonElement? AdditionalParams, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
 internal sealed record NumberPageResponse(IEnumerable<NumberResponse> Items, string? NextCursor);
@@ -19,6 +27,9 @@ internal static class NumberEndpoints
 {
     private const int DefaultPageSize = 100;
     private const int MaxPageSize = 1000;
+    private const string InvalidPhoneNumberType = "phoneNumber must be a string in E.164, such as +15551234567";
+    private const string InvalidAgentIdType = "agentId must be a string";
+    private static readonly string[] ChangeableFields = ["agentId", "additionalParams"];
 
     public static void MapNumberEndpoints(this IEndpointRouteBuilder app)
     {
@@ -33,18 +44,28 @@ internal static class NumberEndpoints
                 : Results.Ok(new NumberPageResponse(page.Items.Select(ToResponse), page.NextCursor));
         }).WithSummary("The trunk's numbers in E.164 order, a page at a time: pass nextCursor back as cursor");
 
-        numbers.MapPost("/", async (string trunkId, AddNumberRequest request, ClaimsPrincipal user, IClusterClient cluster) =>
+        numbers.MapPost("/", async (string trunkId, HttpRequest http, ClaimsPrincipal user, IClusterClient cluster) =>
         {
+            var body = await RequestBodies.ReadObject(http, RequestBodies.Json);
+            if (body.Problem is { } problem) return problem;
+            var fields = new BodyFields(body.Body!);
+            var phoneNumber = fields.String("phoneNumber", InvalidPhoneNumberType);
+            var agentId = fields.String("agentId", InvalidAgentIdType);
+            var regionText = fields.String("region", TrunkEndpoints.InvalidRegion);
+            var additionalParams = fields.Any("additionalParams");
+            if (fields.Failure is { } invalid) return Problems.From(invalid);
             Region? region = null;
-            if (request.Region is not null)
+            if (regionText is not null)
             {
-                if (!Regions.TryParse(request.Region, out var parsed)) return Problems.Invalid(TrunkEndpoints.InvalidRegion);
+                if (!Regions.TryParse(regionText, out var parsed)) return Problems.Invalid(TrunkEndpoints.InvalidRegion);
                 region = parsed;
             }
-            var command = new AddNumber(trunkId, request.PhoneNumber, request.AgentId, region, ParamsJson(request.AdditionalParams));
+            var command = new AddNumber(trunkId, phoneNumber, agentId, region, additionalParams is null ? null : RequestBodies.StoredText(additionalParams));
             var outcome = await cluster.Workspace(user).AddNumber(command);
             return outcome.ToResult(number => Results.Created($"/api/trunks/{trunkId}/numbers/{Uri.EscapeDataString(number.PhoneNumber)}", ToResponse(number)));
-        }).WithSummary("Add a phone number (E.164) to a trunk and assign the agent that answers it");
+        }).DocumentBody<AddNumberRequest>(RequestBodies.Json).Produces<NumberResponse>(StatusCodes.Status201Created).ProducesBodyProblems()
+            .ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
+            .WithSummary("Add a phone number (E.164) to a trunk and assign the agent that answers it");
 
         numbers.MapGet("/{phoneNumber}", async (string trunkId, string phoneNumber, ClaimsPrincipal user, IClusterClient cluster) =>
         {
@@ -58,20 +79,70 @@ internal static class NumberEndpoints
             return Results.Ok(ToResponse(new NumberInfo(phoneNumber, trunkId, a.AgentId, agent?.Title, a.Region, a.AdditionalParamsJson, a.CreatedAt, a.UpdatedAt)));
         }).WithSummary("One number of the trunk: the agent that answers it, its region and additionalParams");
 
-        numbers.MapPut("/{phoneNumber}", async (string trunkId, string phoneNumber, ReassignNumberRequest request, ClaimsPrincipal user, IClusterClient cluster) =>
+        numbers.MapPut("/{phoneNumber}", async (string trunkId, string phoneNumber, HttpRequest http, ClaimsPrincipal user, IClusterClient cluster) =>
         {
-            var command = new ReassignNumber(trunkId, phoneNumber, request.AgentId, ParamsJson(request.AdditionalParams));
+            if (E164.Validate(phoneNumber) is { } invalidNumber) return Problems.From(invalidNumber);
+            var body = await RequestBodies.ReadObject(http, RequestBodies.Json);
+            if (body.Problem is { } problem) return problem;
+            var settings = Read(body.Body!, complete: true);
+            if (settings.Failure is { } invalid) return Problems.From(invalid);
+            var command = new ReassignNumber(trunkId, phoneNumber, settings.Value!.AgentId, settings.Value.AdditionalParamsJson);
             return (await cluster.Workspace(user).ReassignNumber(command)).ToResult(number => Results.Ok(ToResponse(number)));
-        }).WithSummary("Reassign a number to another agent in place; the next call goes to the new agent");
+        }).DocumentBody<NumberReplacement>(RequestBodies.Json).Produces<NumberResponse>().ProducesBodyProblems().ProducesProblem(StatusCodes.Status404NotFound)
+            .WithSummary("Replace a number's settings: agentId and additionalParams are both required (additionalParams may be null for none)")
+            .WithDescription("The number keeps its id and history; the next call goes to the agent given. To change one field only, use PATCH.");
+
+        numbers.MapPatch("/{phoneNumber}", async (string trunkId, string phoneNumber, HttpRequest http, ClaimsPrincipal user, IClusterClient cluster) =>
+        {
+            if (E164.Validate(phoneNumber) is { } invalidNumber) return Problems.From(invalidNumber);
+            var body = await RequestBodies.ReadObject(http, RequestBodies.MergePatch);
+            if (body.Problem is { } problem) return problem;
+            var patch = new BodyFields(body.Body!);
+            patch.OnlyThese(ChangeableFields);
+            patch.NotNull("agentId");
+            if (patch.Failure is { } invalid) return Problems.From(invalid);
+            var workspaceId = user.WorkspaceId();
+            // The same answer as PUT and the workspace give: the trunk first, then the number.
+            if (await cluster.GetGrain<ITrunkGrain>(Ids.Scoped(workspaceId, trunkId)).Get() is null) return Problems.NotFound(NumberRules.TrunkNotFound);
+            return await Edits.Patch<NumberSettings, NumberInfo>(body.Body!, NumberRules.NumberNotFound,
+                current: async () => await cluster.GetGrain<IPhoneNumberGrain>(phoneNumber).GetAssignment() is { } a
+                                     && a.WorkspaceId == workspaceId && a.TrunkId == trunkId
+                    ? new NumberSettings(a.AgentId, a.AdditionalParamsJson)
+                    : null,
+                represent: Represent,
+                read: patched => Read(patched, complete: false),
+                write: (stored, settings) => cluster.Workspace(user).ReassignNumber(
+                    new ReassignNumber(trunkId, phoneNumber, settings.AgentId, settings.AdditionalParamsJson, stored)),
+                onSuccess: number => Results.Ok(ToResponse(number)));
+        }).DocumentBody<NumberPatch>(RequestBodies.MergePatch).Produces<NumberResponse>().ProducesBodyProblems()
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
+            .WithSummary("Change a number's agent or additionalParams (JSON Merge Patch, RFC 7396): only the fields named change")
+            .WithDescription("Content-Type: application/merge-patch+json. {\"agentId\": \"…\"} reassigns it in place; additionalParams merges " +
+                             "member by member (a member set to null is removed); \"additionalParams\": null removes them all. agentId cannot be null.");
 
         numbers.MapDelete("/{phoneNumber}", async (string trunkId, string phoneNumber, ClaimsPrincipal user, IClusterClient cluster) =>
             (await cluster.Workspace(user).DeleteNumber(trunkId, phoneNumber)).ToResult(_ => Results.NoContent()))
             .WithSummary("Delete a number; the next call to it is rejected as unallocated");
     }
 
-    /// <summary>Raw JSON text of additionalParams, kept as the user sent it; null or absent means none.</summary>
-    private static string? ParamsJson(JsonElement? element) =>
-        element is { ValueKind: not JsonValueKind.Null and not JsonValueKind.Undefined } e ? e.GetRawText() : null;
+    /// <param name="complete">PUT: both fields must be there.</param>
+    private static Outcome<NumberSettings> Read(JsonObject body, bool complete)
+    {
+        var fields = new BodyFields(body);
+        var agentId = fields.String("agentId", InvalidAgentIdType, missing: complete ? NumberRules.AgentRequired : null);
+        var additionalParams = fields.Any("additionalParams",
+            missing: complete ? "additionalParams is required: a JSON object, or null for none" : null, nullAllowed: true);
+        if (fields.Failure is { } failure) return failure;
+        return new NumberSettings(agentId!, additionalParams is null ? null : RequestBodies.StoredText(additionalParams));
+    }
+
+    /// <summary>The number's settings as the document a merge patch applies to: no params, no member.</summary>
+    private static JsonObject Represent(NumberSettings settings)
+    {
+        var document = new JsonObject { ["agentId"] = settings.AgentId };
+        if (settings.AdditionalParamsJson is not null) document["additionalParams"] = JsonNode.Parse(settings.AdditionalParamsJson);
+        return document;
+    }
 
     private static NumberResponse ToResponse(NumberInfo n) => new(n.PhoneNumber, n.TrunkId, n.AgentId, n.AgentTitle, n.Region,
         n.AdditionalParamsJson is null ? null : JsonDocument.Parse(n.AdditionalParamsJson).RootElement.Clone(), n.CreatedAt, n.UpdatedAt);

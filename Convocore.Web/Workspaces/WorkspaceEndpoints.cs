@@ -18,31 +18,49 @@ internal static class WorkspaceEndpoints
     {
         var admin = app.MapGroup("/api/admin/workspaces").RequireAuthorization(Principals.OperatorPolicy).WithTags("Operator");
 
-        admin.MapPost("/", async (CreateWorkspaceRequest request, IClusterClient cluster) =>
+        admin.MapPost("/", async (HttpRequest http, IClusterClient cluster) =>
         {
-            if (!Plans.TryParse(request.Plan, out var plan)) return Problems.Invalid(InvalidPlan);
+            var body = await RequestBodies.ReadObject(http, RequestBodies.Json);
+            if (body.Problem is { } problem) return problem;
+            var fields = new BodyFields(body.Body!);
+            var name = fields.String("name", "name must be a string");
+            var planText = fields.String("plan", InvalidPlan);
+            if (fields.Failure is { } invalid) return Problems.From(invalid);
+            if (!Plans.TryParse(planText, out var plan)) return Problems.Invalid(InvalidPlan);
             var id = Contracts.Common.Ids.New();
-            var outcome = await cluster.GetGrain<IWorkspaceGrain>(id).Create(request.Name ?? "", plan);
+            var outcome = await cluster.GetGrain<IWorkspaceGrain>(id).Create(name ?? "", plan);
             return outcome.ToResult(created => Results.Created($"/api/admin/workspaces/{id}",
                 new CreatedWorkspaceResponse(id, created.Workspace.Name, created.Workspace.Plan, created.ApiKey.ApiKey, created.ApiKey.KeyId)));
-        }).WithSummary("Create a workspace; the response holds its first API key, shown only once");
+        }).DocumentBody<CreateWorkspaceRequest>(RequestBodies.Json).Produces<CreatedWorkspaceResponse>(StatusCodes.Status201Created).ProducesBodyProblems()
+            .WithSummary("Create a workspace; the response holds its first API key, shown only once");
 
         admin.MapGet("/{id}", async (string id, IClusterClient cluster) =>
             await cluster.GetGrain<IWorkspaceGrain>(id).Get() is { } summary
                 ? Results.Ok(ToResponse(summary))
                 : Problems.NotFound("Workspace not found"));
 
-        admin.MapPut("/{id}/plan", async (string id, ChangePlanRequest request, IClusterClient cluster) =>
+        admin.MapPut("/{id}/plan", async (string id, HttpRequest http, IClusterClient cluster) =>
         {
-            if (!Plans.TryParse(request.Plan, out var plan)) return Problems.Invalid(InvalidPlan);
+            var body = await RequestBodies.ReadObject(http, RequestBodies.Json);
+            if (body.Problem is { } problem) return problem;
+            var fields = new BodyFields(body.Body!);
+            var planText = fields.String("plan", InvalidPlan, missing: InvalidPlan);
+            if (fields.Failure is { } invalid) return Problems.From(invalid);
+            if (!Plans.TryParse(planText, out var plan)) return Problems.Invalid(InvalidPlan);
             var outcome = await cluster.GetGrain<IWorkspaceGrain>(id).ChangePlan(plan);
             return outcome.ToResult(summary => Results.Ok(ToResponse(summary)));
-        }).WithSummary("Change a workspace's plan; takes effect at once, existing numbers are kept");
+        }).DocumentBody<ChangePlanRequest>(RequestBodies.Json).Produces<WorkspaceResponse>().ProducesBodyProblems().ProducesProblem(StatusCodes.Status404NotFound)
+            .WithSummary("Change a workspace's plan; takes effect at once, existing numbers are kept");
 
-        admin.MapPost("/{id}/api-keys", async (string id, IClusterClient cluster) =>
-            (await cluster.GetGrain<IWorkspaceGrain>(id).IssueApiKey()).ToResult(key =>
-                Results.Created($"/api/admin/workspaces/{id}/api-keys/{key.KeyId}", new ApiKeyResponse(key.KeyId, key.ApiKey, key.CreatedAt))))
-            .WithSummary("Issue another API key for a workspace");
+        admin.MapPost("/{id}/api-keys", async (string id, HttpRequest http, IClusterClient cluster) =>
+        {
+            // No fields, but a body that is there must still be a small JSON object, like every other write's.
+            var body = await RequestBodies.ReadObject(http, RequestBodies.Json, optional: true);
+            if (body.Problem is { } problem) return problem;
+            return (await cluster.GetGrain<IWorkspaceGrain>(id).IssueApiKey()).ToResult(key =>
+                Results.Created($"/api/admin/workspaces/{id}/api-keys/{key.KeyId}", new ApiKeyResponse(key.KeyId, key.ApiKey, key.CreatedAt)));
+        }).Produces<ApiKeyResponse>(StatusCodes.Status201Created).ProducesBodyProblems().ProducesProblem(StatusCodes.Status404NotFound)
+            .WithSummary("Issue another API key for a workspace (no body, or an empty JSON object)");
 
         admin.MapDelete("/{id}/api-keys/{keyId}", async (string id, string keyId, IClusterClient cluster) =>
             (await cluster.GetGrain<IWorkspaceGrain>(id).RevokeApiKey(keyId)).ToResult(_ => Results.NoContent()))

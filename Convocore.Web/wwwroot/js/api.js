@@ -13,7 +13,7 @@ export const signedOut = new EventTarget();
 
 export async function api(method, path, body) {
   const headers = { 'X-Convocore-Request': '1', Accept: 'application/json' };
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (body !== undefined) headers['Content-Type'] = method === 'PATCH' ? 'application/merge-patch+json' : 'application/json';
   const response = await fetch(path, {
     method, headers, credentials: 'same-origin', body: body === undefined ? undefined : JSON.stringify(body),
   });

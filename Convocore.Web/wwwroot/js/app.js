@@ -364,7 +364,8 @@ async function reassignNumber(row, agentId) {
   const error = row.querySelector('.row-error');
   setText(error, '');
   try {
-    await api('PUT', numberPath(row.dataset.trunk, row.dataset.key), { agentId });
+    // PATCH changes the agent only; the number keeps its additionalParams.
+    await api('PATCH', numberPath(row.dataset.trunk, row.dataset.key), { agentId });
     await refresh();
   } catch (e) {
     setText(error, e.problem?.detail ?? e.message);

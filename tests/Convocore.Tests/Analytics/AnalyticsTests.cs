@@ -60,8 +60,8 @@ public sealed class AnalyticsTests(AnalyticsSystem system)
         await setup.AddOk(idleAgentNumber, idle);
         var offTrunk = await ws.CreateTrunk("Old provider");
         Assert.Equal(HttpStatusCode.Created, (await ws.AddNumber(offTrunk, inactiveTrunkNumber, setup.AgentId)).Status);
-        Assert.Equal(HttpStatusCode.OK, (await setup.Api.Put($"/api/agents/{idle}", new { title = "Idle", voiceEnabled = false })).Status);
-        Assert.Equal(HttpStatusCode.OK, (await setup.Api.Put($"/api/trunks/{offTrunk}", new { name = "Old provider", region = "NA", active = false })).Status);
+        Assert.Equal(HttpStatusCode.OK, (await setup.Api.Put($"/api/agents/{idle}", new { title = "Idle", voiceEnabled = false, voice = (object?)null })).Status);
+        Assert.Equal(HttpStatusCode.OK, (await setup.Api.Put($"/api/trunks/{offTrunk}", new { name = "Old provider", region = "NA", active = false, defaultCountry = (string?)null })).Status);
 
         var monday = MondayWeeksAgo(2);
         var planned = new List<PlannedCall>();

@@ -58,7 +58,7 @@ public sealed class DashboardAnalyticsTests(DashboardSystem system)
         await s.Add(second);
         Assert.Equal(HttpStatusCode.Created, (await ws.AddNumber(s.TrunkId, markupNumber, markupAgent)).Status);
         Assert.Equal(HttpStatusCode.Created, (await ws.AddNumber(s.TrunkId, idleNumber, idleAgent)).Status);
-        Assert.Equal(HttpStatusCode.OK, (await ws.Api.Put($"/api/agents/{idleAgent}", new { title = "Idle", voiceEnabled = false })).Status);
+        Assert.Equal(HttpStatusCode.OK, (await ws.Api.Put($"/api/agents/{idleAgent}", new { title = "Idle", voiceEnabled = false, voice = (object?)null })).Status);
 
         // Oldest first; the unknown number belongs to no workspace, so it is in none of this workspace's figures.
         var receptionist = $"Receptionist ({s.AgentId})";

@@ -11,20 +11,47 @@ public sealed class ApiClient(Uri baseAddress, string bearer)
 {
     private static readonly HttpClient Shared = new();
 
-    public async Task<ApiResponse> Send(HttpMethod method, string path, object? body = null)
+    public const string MergePatch = "application/merge-patch+json";
+
+    /// <param name="body">A string is sent as written; anything else as JSON.</param>
+    public Task<ApiResponse> Send(HttpMethod method, string path, object? body = null, string contentType = "application/json") =>
+        SendContent(method, path, body switch
+        {
+            null => null,
+            string raw => new StringContent(raw, System.Text.Encoding.UTF8, contentType),
+            _ => JsonContent.Create(body, new MediaTypeHeaderValue(contentType)),
+        });
+
+    /// <summary>Sends exactly this content (or none), to send what a well-behaved client would not.</summary>
+    public async Task<ApiResponse> SendContent(HttpMethod method, string path, HttpContent? content, Action<HttpRequestMessage>? prepare = null)
     {
         using var request = new HttpRequestMessage(method, new Uri(baseAddress, path));
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
-        if (body is string raw) request.Content = new StringContent(raw, System.Text.Encoding.UTF8, "application/json");
-        else if (body is not null) request.Content = JsonContent.Create(body);
+        if (bearer.Length > 0) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
+        request.Content = content;
+        prepare?.Invoke(request);
         using var response = await Shared.SendAsync(request);
         var text = await response.Content.ReadAsStringAsync();
-        return new ApiResponse(response.StatusCode, response.Content.Headers.ContentType?.MediaType, text.Length == 0 ? null : JsonNode.Parse(text));
+        return new ApiResponse(response.StatusCode, response.Content.Headers.ContentType?.MediaType, ParseOrNull(text));
+    }
+
+    /// <summary>A body that is not JSON (a bare framework answer) reads as none, for the assertions to report.</summary>
+    private static JsonNode? ParseOrNull(string text)
+    {
+        try
+        {
+            return text.Length == 0 ? null : JsonNode.Parse(text);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
     }
 
     public Task<ApiResponse> Get(string path) => Send(HttpMethod.Get, path);
     public Task<ApiResponse> Post(string path, object? body = null) => Send(HttpMethod.Post, path, body ?? new { });
     public Task<ApiResponse> Put(string path, object body) => Send(HttpMethod.Put, path, body);
+    /// <summary>A JSON Merge Patch (RFC 7396): only the fields named change.</summary>
+    public Task<ApiResponse> Patch(string path, object body) => Send(HttpMethod.Patch, path, body, MergePatch);
     public Task<ApiResponse> Delete(string path) => Send(HttpMethod.Delete, path);
 
     /// <summary>Creates a workspace through the operator API and returns a client holding its API key.</summary>

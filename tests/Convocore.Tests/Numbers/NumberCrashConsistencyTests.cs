@@ -55,7 +55,7 @@ public sealed class NumberCrashConsistencyTests(RestartableSystem system, ITestO
         var number = TestNumbers.Next();
         await s.AddOk(number);
 
-        await CrashAtCommitPoint(number, () => s.Api.Put($"/api/trunks/{s.TrunkId}/numbers/{TestNumbers.Escaped(number)}", new { agentId = newAgent }));
+        await CrashAtCommitPoint(number, () => s.Api.Patch($"/api/trunks/{s.TrunkId}/numbers/{TestNumbers.Escaped(number)}", new { agentId = newAgent }));
         s = s.At(system.WebAddress);
 
         await Eventually.True(async () => (await Agent(s, s.AgentId).Get())!.NumberCount == 0 && (await Agent(s, newAgent).Get())!.NumberCount == 1,

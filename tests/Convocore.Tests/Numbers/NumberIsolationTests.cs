@@ -28,12 +28,14 @@ public sealed class NumberIsolationTests(ConvocoreSystem system)
         }
 
         await SameAnswer(t => mine.Api.Get($"/api/trunks/{t}"), HttpStatusCode.NotFound, "Trunk not found");
-        await SameAnswer(t => mine.Api.Put($"/api/trunks/{t}", new { name = "Mine now", region = "EU" }), HttpStatusCode.NotFound, "Trunk not found");
+        await SameAnswer(t => mine.Api.Put($"/api/trunks/{t}", new { name = "Mine now", region = "EU", active = true, defaultCountry = (string?)null }), HttpStatusCode.NotFound, "Trunk not found");
+        await SameAnswer(t => mine.Api.Patch($"/api/trunks/{t}", new { name = "Mine now" }), HttpStatusCode.NotFound, "Trunk not found");
         await SameAnswer(t => mine.Api.Delete($"/api/trunks/{t}"), HttpStatusCode.NotFound, "Trunk not found");
         await SameAnswer(t => mine.Api.Get($"/api/trunks/{t}/numbers"), HttpStatusCode.NotFound, "Trunk not found");
         await SameAnswer(t => mine.Workspace.AddNumber(t, number, mine.AgentId), HttpStatusCode.NotFound, "Trunk not found");
         await SameAnswer(t => mine.Api.Get($"/api/trunks/{t}/numbers/{TestNumbers.Escaped(number)}"), HttpStatusCode.NotFound, "Trunk not found");
-        await SameAnswer(t => mine.Api.Put($"/api/trunks/{t}/numbers/{TestNumbers.Escaped(number)}", new { agentId = mine.AgentId }), HttpStatusCode.NotFound, "Trunk not found");
+        await SameAnswer(t => mine.Api.Put($"/api/trunks/{t}/numbers/{TestNumbers.Escaped(number)}", new { agentId = mine.AgentId, additionalParams = (object?)null }), HttpStatusCode.NotFound, "Trunk not found");
+        await SameAnswer(t => mine.Api.Patch($"/api/trunks/{t}/numbers/{TestNumbers.Escaped(number)}", new { agentId = mine.AgentId }), HttpStatusCode.NotFound, "Trunk not found");
         await SameAnswer(t => mine.Api.Delete($"/api/trunks/{t}/numbers/{TestNumbers.Escaped(number)}"), HttpStatusCode.NotFound, "Trunk not found");
 
         Assert.DoesNotContain((await mine.Api.Get("/api/trunks")).Body!.AsArray(), t => t!["id"]!.GetValue<string>() == theirs.TrunkId);
@@ -62,6 +64,7 @@ public sealed class NumberIsolationTests(ConvocoreSystem system)
         var voice = new { provider = "elevenlabs", voiceId = "rachel", language = "en-US" };
         await SameAnswer(a => mine.Api.Get($"/api/agents/{a}"), HttpStatusCode.NotFound, "Agent not found");
         await SameAnswer(a => mine.Api.Put($"/api/agents/{a}", new { title = "Mine now", voiceEnabled = true, voice }), HttpStatusCode.NotFound, "Agent not found");
+        await SameAnswer(a => mine.Api.Patch($"/api/agents/{a}", new { title = "Mine now" }), HttpStatusCode.NotFound, "Agent not found");
         await SameAnswer(a => mine.Api.Delete($"/api/agents/{a}"), HttpStatusCode.NotFound, "Agent not found");
         await SameAnswer(a => mine.Add(TestNumbers.Next(), agentId: a), HttpStatusCode.NotFound, "Agent not found");
 
@@ -89,7 +92,8 @@ public sealed class NumberIsolationTests(ConvocoreSystem system)
         }
 
         await SameAnswer(n => mine.Api.Get($"/api/trunks/{mine.TrunkId}/numbers/{TestNumbers.Escaped(n)}"));
-        await SameAnswer(n => mine.Api.Put($"/api/trunks/{mine.TrunkId}/numbers/{TestNumbers.Escaped(n)}", new { agentId = mine.AgentId }));
+        await SameAnswer(n => mine.Api.Put($"/api/trunks/{mine.TrunkId}/numbers/{TestNumbers.Escaped(n)}", new { agentId = mine.AgentId, additionalParams = (object?)null }));
+        await SameAnswer(n => mine.Api.Patch($"/api/trunks/{mine.TrunkId}/numbers/{TestNumbers.Escaped(n)}", new { agentId = mine.AgentId }));
         await SameAnswer(n => mine.Api.Delete($"/api/trunks/{mine.TrunkId}/numbers/{TestNumbers.Escaped(n)}"));
 
         var assignment = await system.Client.GetGrain<IPhoneNumberGrain>(theirNumber).GetAssignment();

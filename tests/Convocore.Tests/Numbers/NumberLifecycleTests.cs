@@ -21,7 +21,7 @@ public sealed class NumberLifecycleTests(ConvocoreSystem system)
         Assert.Equal(HttpStatusCode.Created, added.Status);
         var path = $"/api/trunks/{s.TrunkId}/numbers/{(escapedPath ? TestNumbers.Escaped(number) : number)}";
 
-        var reassigned = await s.Api.Put(path, new { agentId = newAgent });
+        var reassigned = await s.Api.Patch(path, new { agentId = newAgent });
 
         Assert.True(reassigned.Status == HttpStatusCode.OK, reassigned.ToString());
         Assert.Equal(number, reassigned.Body!["phoneNumber"]!.GetValue<string>());
@@ -47,7 +47,7 @@ public sealed class NumberLifecycleTests(ConvocoreSystem system)
     }
 
     [Fact]
-    public async Task Reassign_replaces_additionalParams_when_given_and_keeps_them_when_omitted()
+    public async Task Put_replaces_additionalParams_and_a_patch_that_names_only_the_agent_keeps_them()
     {
         var s = await NumberSetup.Create(system);
         var second = await s.Workspace.CreateAgent("Second");
@@ -57,7 +57,7 @@ public sealed class NumberLifecycleTests(ConvocoreSystem system)
         var path = $"/api/trunks/{s.TrunkId}/numbers/{TestNumbers.Escaped(number)}";
 
         var replaced = await s.Api.Put(path, """{"agentId":"%A","additionalParams":{"b":[true,"two"]}}""".Replace("%A", second));
-        var kept = await s.Api.Put(path, new { agentId = third });
+        var kept = await s.Api.Patch(path, new { agentId = third });
 
         Assert.Equal(HttpStatusCode.OK, replaced.Status);
         Assert.True(JsonNode.DeepEquals(JsonNode.Parse("""{"b":[true,"two"]}"""), replaced.Body!["additionalParams"]), replaced.ToString());
@@ -81,9 +81,9 @@ public sealed class NumberLifecycleTests(ConvocoreSystem system)
         var path = $"/api/trunks/{s.TrunkId}/numbers/{TestNumbers.Escaped(number)}";
 
         (await s.Api.Put(path, new { agentId = silent, additionalParams = new { changed = true } })).AssertProblem(HttpStatusCode.BadRequest, "Agent is not voice-enabled");
-        (await s.Api.Put(path, new { agentId = "nosuchagent" })).AssertProblem(HttpStatusCode.NotFound, "Agent not found");
-        (await s.Api.Put(path, new { agentId = other.AgentId })).AssertProblem(HttpStatusCode.NotFound, "Agent not found");
-        (await s.Api.Put(path, new { agentId = "" })).AssertProblem(HttpStatusCode.BadRequest, "Agent is required");
+        (await s.Api.Patch(path, new { agentId = "nosuchagent" })).AssertProblem(HttpStatusCode.NotFound, "Agent not found");
+        (await s.Api.Patch(path, new { agentId = other.AgentId })).AssertProblem(HttpStatusCode.NotFound, "Agent not found");
+        (await s.Api.Patch(path, new { agentId = "" })).AssertProblem(HttpStatusCode.BadRequest, "Agent is required");
         (await s.Api.Put(path, new { agentId = s.AgentId, additionalParams = new[] { 1 } })).AssertProblem(HttpStatusCode.BadRequest, "additionalParams must be a JSON object");
 
         Assert.Equal(before, await system.Client.GetGrain<IPhoneNumberGrain>(number).GetAssignment());
@@ -147,7 +147,7 @@ public sealed class NumberLifecycleTests(ConvocoreSystem system)
         await s.AddOk(number);
 
         (await s.Api.Get($"/api/trunks/{secondTrunk}/numbers/{TestNumbers.Escaped(number)}")).AssertProblem(HttpStatusCode.NotFound, "Phone number not found");
-        (await s.Api.Put($"/api/trunks/{secondTrunk}/numbers/{TestNumbers.Escaped(number)}", new { agentId = s.AgentId })).AssertProblem(HttpStatusCode.NotFound, "Phone number not found");
+        (await s.Api.Patch($"/api/trunks/{secondTrunk}/numbers/{TestNumbers.Escaped(number)}", new { agentId = s.AgentId })).AssertProblem(HttpStatusCode.NotFound, "Phone number not found");
         (await s.Api.Delete($"/api/trunks/{secondTrunk}/numbers/{TestNumbers.Escaped(number)}")).AssertProblem(HttpStatusCode.NotFound, "Phone number not found");
         Assert.Equal(s.TrunkId, (await system.Client.GetGrain<IPhoneNumberGrain>(number).GetAssignment())!.TrunkId);
     }
@@ -165,7 +165,7 @@ public sealed class NumberLifecycleTests(ConvocoreSystem system)
         refused.AssertProblem(HttpStatusCode.Conflict, "Agent still answers 2 numbers: reassign or delete them first");
         Assert.Equal(2, await s.AgentNumberCount(s.AgentId));
 
-        Assert.Equal(HttpStatusCode.OK, (await s.Api.Put($"/api/trunks/{s.TrunkId}/numbers/{TestNumbers.Escaped(numbers[0])}", new { agentId = spare })).Status);
+        Assert.Equal(HttpStatusCode.OK, (await s.Api.Patch($"/api/trunks/{s.TrunkId}/numbers/{TestNumbers.Escaped(numbers[0])}", new { agentId = spare })).Status);
         (await s.Api.Delete($"/api/agents/{s.AgentId}")).AssertProblem(HttpStatusCode.Conflict, "Agent still answers 1 number: reassign or delete them first");
         Assert.Equal(HttpStatusCode.NoContent, (await s.Api.Delete($"/api/trunks/{s.TrunkId}/numbers/{TestNumbers.Escaped(numbers[1])}")).Status);
 

@@ -32,6 +32,24 @@ public sealed class NumberPlanTests(ConvocoreSystem system)
     }
 
     [Fact]
+    public async Task At_the_limit_a_number_that_is_configured_already_is_refused_as_existing_not_as_over_the_limit()
+    {
+        var s = await NumberSetup.Create(system, "Free");
+        var elsewhere = await NumberSetup.Create(system, "Pro");
+        var numbers = TestNumbers.Next(6);
+        foreach (var number in numbers[..5]) await s.AddOk(number);
+        await elsewhere.AddOk(numbers[5]);
+
+        (await s.Add(numbers[0])).AssertProblem(HttpStatusCode.Conflict, "Phone number already exists");
+        (await s.Add(numbers[5])).AssertProblem(HttpStatusCode.Conflict, "Phone number already exists");
+        (await s.Add(TestNumbers.Next())).AssertProblem(HttpStatusCode.Forbidden, "Number limit reached: the Free plan allows 5 numbers");
+
+        Assert.Equal(5, await s.NumberCount());
+        Assert.Equal(numbers[..5], await s.ListedNumbers());
+        Assert.Equal(elsewhere.Workspace.Id, (await system.Client.GetGrain<IPhoneNumberGrain>(numbers[5]).GetAssignment())!.WorkspaceId);
+    }
+
+    [Fact]
     public async Task A_freed_slot_on_Free_can_be_used_again()
     {
         var s = await NumberSetup.Create(system, "Free");
@@ -88,7 +106,7 @@ public sealed class NumberPlanTests(ConvocoreSystem system)
         Assert.Equal(HttpStatusCode.OK, (await Operator.Put($"/api/admin/workspaces/{s.Workspace.Id}/plan", new { plan = "Free" })).Status);
         var other = await s.Workspace.CreateAgent("Night shift");
 
-        var reassigned = await s.Api.Put($"/api/trunks/{s.TrunkId}/numbers/{TestNumbers.Escaped(numbers[0])}", new { agentId = other });
+        var reassigned = await s.Api.Patch($"/api/trunks/{s.TrunkId}/numbers/{TestNumbers.Escaped(numbers[0])}", new { agentId = other });
         var deleted = await s.Api.Delete($"/api/trunks/{s.TrunkId}/numbers/{TestNumbers.Escaped(numbers[1])}");
 
         Assert.Equal(HttpStatusCode.OK, reassigned.Status);

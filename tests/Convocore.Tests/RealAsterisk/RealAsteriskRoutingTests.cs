@@ -154,7 +154,7 @@ public sealed class RealAsteriskRoutingTests(AsteriskFixture asterisk, RealAster
         Assert.Empty(await asterisk.WaitForNoChannelsAsync(NoChannelsTimeout));
         var newAgent = await setup.Workspace.CreateAgent("Sales");
 
-        var reassigned = await setup.Api.Put($"/api/trunks/{setup.TrunkId}/numbers/{TestNumbers.Escaped(number)}", new { agentId = newAgent });
+        var reassigned = await setup.Api.Patch($"/api/trunks/{setup.TrunkId}/numbers/{TestNumbers.Escaped(number)}", new { agentId = newAgent });
         Assert.Equal(HttpStatusCode.OK, reassigned.Status);
 
         Assert.Equal(200, await CallStatusAsync(number));

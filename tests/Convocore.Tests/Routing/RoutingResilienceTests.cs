@@ -163,12 +163,12 @@ public sealed class RoutingResilienceTests : IAsyncLifetime
         // Membership still lists the crashed silo as active for a few seconds: its table cannot confirm, and must not stall the change.
         await system.Cluster.KillSiloAsync(other);
         var path = $"/api/trunks/{setup.TrunkId}/numbers/{TestNumbers.Escaped(number)}";
-        var reassigned = await setup.Api.Put(path, new { agentId = newAgent });
+        var reassigned = await setup.Api.Patch(path, new { agentId = newAgent });
         // The web app's gateway may have been the crashed silo: a client retries until the cluster answers.
         for (var retry = 0; retry < 10 && reassigned.Status >= HttpStatusCode.InternalServerError; retry++)
         {
             await Task.Delay(TimeSpan.FromMilliseconds(500));
-            reassigned = await setup.Api.Put(path, new { agentId = newAgent });
+            reassigned = await setup.Api.Patch(path, new { agentId = newAgent });
         }
 
         Assert.Equal(HttpStatusCode.OK, reassigned.Status);

@@ -74,7 +74,7 @@ public sealed class RoutingTableTests(RoutingSystem system) : IClassFixture<Rout
         var (reassigned, deleted) = (numbers[..20], numbers[20..]);
 
         var answers = await Task.WhenAll(
-            reassigned.Select(n => setup.Api.Put($"/api/trunks/{setup.TrunkId}/numbers/{TestNumbers.Escaped(n)}", new { agentId = newAgent }))
+            reassigned.Select(n => setup.Api.Patch($"/api/trunks/{setup.TrunkId}/numbers/{TestNumbers.Escaped(n)}", new { agentId = newAgent }))
                 .Concat(deleted.Select(n => setup.Api.Delete($"/api/trunks/{setup.TrunkId}/numbers/{TestNumbers.Escaped(n)}"))));
 
         Assert.All(answers, a => Assert.True(a.Status is HttpStatusCode.OK or HttpStatusCode.NoContent, a.ToString()));
@@ -97,7 +97,7 @@ public sealed class RoutingTableTests(RoutingSystem system) : IClassFixture<Rout
         await WarmEveryTable([number]);
         Assert.All(Tables, t => Assert.Null(FromMemory(t, number).HangupReason));
 
-        var agentOff = await setup.Api.Put($"/api/agents/{setup.AgentId}", new { title = "Receptionist", voiceEnabled = false });
+        var agentOff = await setup.Api.Put($"/api/agents/{setup.AgentId}", new { title = "Receptionist", voiceEnabled = false, voice = (object?)null });
         Assert.Equal(HttpStatusCode.OK, agentOff.Status);
         foreach (var table in Tables) Assert.Equal(CallFailure.AgentUnavailable, (await table.Route(number, null)).Failure);
 
@@ -106,12 +106,12 @@ public sealed class RoutingTableTests(RoutingSystem system) : IClassFixture<Rout
             title = "Receptionist", voiceEnabled = true, voice = new { provider = "elevenlabs", voiceId = "rachel", language = "en-US" },
         });
         Assert.Equal(HttpStatusCode.OK, agentOn.Status);
-        var trunkOff = await setup.Api.Put($"/api/trunks/{setup.TrunkId}", new { name = "Twilio", region = "NA", active = false });
+        var trunkOff = await setup.Api.Put($"/api/trunks/{setup.TrunkId}", new { name = "Twilio", region = "NA", active = false, defaultCountry = (string?)null });
         Assert.Equal(HttpStatusCode.OK, trunkOff.Status);
         foreach (var table in Tables) Assert.Equal(CallFailure.TrunkInactive, (await table.Route(number, null)).Failure);
         Assert.Equal("rejected", (await Call(number)).HangupReason);
 
-        var trunkOn = await setup.Api.Put($"/api/trunks/{setup.TrunkId}", new { name = "Twilio", region = "NA", active = true });
+        var trunkOn = await setup.Api.Put($"/api/trunks/{setup.TrunkId}", new { name = "Twilio", region = "NA", active = true, defaultCountry = (string?)null });
         Assert.Equal(HttpStatusCode.OK, trunkOn.Status);
         Assert.Equal(CallOutcomeKind.Continued, (await Call(number)).Kind);
         foreach (var table in Tables) Assert.Null((await table.Route(number, null)).HangupReason);
@@ -136,7 +136,7 @@ public sealed class RoutingTableTests(RoutingSystem system) : IClassFixture<Rout
         for (var round = 1; round <= 30; round++)
         {
             var agent = agents[round % 2];
-            var reassigned = await setup.Api.Put($"/api/trunks/{setup.TrunkId}/numbers/{TestNumbers.Escaped(number)}", new { agentId = agent });
+            var reassigned = await setup.Api.Patch($"/api/trunks/{setup.TrunkId}/numbers/{TestNumbers.Escaped(number)}", new { agentId = agent });
             Assert.Equal(HttpStatusCode.OK, reassigned.Status);
 
             var outcomes = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Call(number)));

@@ -91,7 +91,7 @@ public sealed class RoutingTests(RoutingSystem system) : IClassFixture<RoutingSy
         Assert.Equal(setup.AgentId, (await Call(number)).Extension);
         var newAgent = await setup.Workspace.CreateAgent("Sales");
 
-        var reassigned = await setup.Api.Put($"/api/trunks/{setup.TrunkId}/numbers/{TestNumbers.Escaped(number)}", new { agentId = newAgent });
+        var reassigned = await setup.Api.Patch($"/api/trunks/{setup.TrunkId}/numbers/{TestNumbers.Escaped(number)}", new { agentId = newAgent });
         Assert.Equal(HttpStatusCode.OK, reassigned.Status);
 
         var outcome = await Call(number);
@@ -146,7 +146,7 @@ public sealed class RoutingTests(RoutingSystem system) : IClassFixture<RoutingSy
         var number = TestNumbers.Next();
         await setup.AddOk(number);
 
-        var agentOff = await setup.Api.Put($"/api/agents/{setup.AgentId}", new { title = "Receptionist", voiceEnabled = false });
+        var agentOff = await setup.Api.Put($"/api/agents/{setup.AgentId}", new { title = "Receptionist", voiceEnabled = false, voice = (object?)null });
         Assert.Equal(HttpStatusCode.OK, agentOff.Status);
         var refusedForAgent = await Call(number);
         Assert.Equal(CallOutcomeKind.HungUp, refusedForAgent.Kind);
@@ -157,7 +157,7 @@ public sealed class RoutingTests(RoutingSystem system) : IClassFixture<RoutingSy
             title = "Receptionist", voiceEnabled = true,
             voice = new { provider = "elevenlabs", voiceId = "rachel", language = "en-US" },
         });
-        var trunkOff = await setup.Api.Put($"/api/trunks/{setup.TrunkId}", new { name = "Twilio", region = "NA", active = false });
+        var trunkOff = await setup.Api.Put($"/api/trunks/{setup.TrunkId}", new { name = "Twilio", region = "NA", active = false, defaultCountry = (string?)null });
         Assert.Equal(HttpStatusCode.OK, trunkOff.Status);
         var refusedForTrunk = await Call(number);
         Assert.Equal(CallOutcomeKind.HungUp, refusedForTrunk.Kind);
