@@ -22,6 +22,9 @@ internal sealed class CallIngester(
     public const string Group = "analytics";
     public const string MeterName = "Convocore.Analytics";
 
+    private static readonly TimeSpan FirstRetry = TimeSpan.FromMilliseconds(250);
+    private static readonly TimeSpan MaxRetry = TimeSpan.FromSeconds(5);
+
     private readonly AnalyticsOptions settings = options.Value;
     private readonly string consumer = $"{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..8]}";
     private readonly Counter<long> records = meters.Create(MeterName).CreateCounter<long>("convocore.analytics.records",
@@ -32,6 +35,7 @@ internal sealed class CallIngester(
         if (!settings.Enabled) return;
         var nextClaim = DateTime.UtcNow;
         var groupReady = false;
+        var failures = new FailureStreak(logger, "Applying call records", FirstRetry, MaxRetry);
         while (!stoppingToken.IsCancellationRequested)
         {
             try
@@ -49,9 +53,10 @@ internal sealed class CallIngester(
                     await ClaimAbandoned(db);
                     nextClaim = DateTime.UtcNow + settings.ClaimAfter / 2;
                 }
+                failures.Succeeded();
                 if (entries.Length < settings.BatchSize) await Task.Delay(settings.PollInterval, stoppingToken);
             }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            catch (Exception) when (stoppingToken.IsCancellationRequested)
             {
                 break;
             }
@@ -59,8 +64,7 @@ internal sealed class CallIngester(
             {
                 // A Redis blip, or the stream was removed (NOGROUP): nothing applied is acknowledged, so nothing is lost.
                 groupReady = false;
-                logger.LogWarning("Applying call records failed ({Error}); retrying", ex.Message);
-                await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                await failures.PauseAfter(ex, stoppingToken);
             }
         }
     }
@@ -147,19 +151,26 @@ internal sealed class CallRetention(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (!options.Value.Enabled) return;
-        using var timer = new PeriodicTimer(options.Value.TrimInterval);
-        do
+        var interval = options.Value.TrimInterval;
+        var failures = new FailureStreak(logger, "Removing calls past retention", TimeSpan.FromSeconds(1), interval);
+        while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
                 var removed = await TrimOnce();
                 if (removed > 0) logger.LogInformation("Removed {Count} calls older than {Days} days", removed, options.Value.RetentionDays);
+                failures.Succeeded();
             }
-            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+            catch (Exception) when (stoppingToken.IsCancellationRequested)
             {
-                logger.LogWarning("Removing calls past retention failed ({Error}); retrying in {Interval}", ex.Message, options.Value.TrimInterval);
+                return;
             }
+            catch (Exception ex)
+            {
+                await failures.PauseAfter(ex, stoppingToken);
+                continue;
+            }
+            await Task.Delay(interval, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
-        while (await timer.WaitForNextTickAsync(stoppingToken));
     }
 }

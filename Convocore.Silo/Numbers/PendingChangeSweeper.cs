@@ -5,29 +5,59 @@ namespace Convocore.Silo.Numbers;
 /// <summary>
 /// Finishes number changes that a crash interrupted, without waiting for someone to touch the workspace:
 /// at start and then periodically, every workspace that wrote down a change and did not clear it is asked
-/// to reconcile.
+/// to reconcile. A workspace that cannot be reconciled (its grain fails to activate, its state is unreadable) is
+/// logged and tried again on the next pass; the others are reconciled all the same.
 /// </summary>
 internal sealed class PendingChangeSweeper(NumberIndex index, IGrainFactory grains, IConfiguration configuration, ILogger<PendingChangeSweeper> logger) : BackgroundService
 {
+    /// <summary>Workspaces whose last reconciliation failed: each is logged once until it reconciles again.</summary>
+    private readonly HashSet<string> failing = new(StringComparer.Ordinal);
+
     private TimeSpan Interval => TimeSpan.FromSeconds(configuration.GetValue("Convocore:Numbers:ReconcileIntervalSeconds", 10.0));
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(Interval);
-        do
+        var interval = Interval;
+        var failures = new FailureStreak(logger, "Looking for interrupted number changes", TimeSpan.FromMilliseconds(500), interval);
+        while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                foreach (var workspaceId in await index.PendingWorkspaces())
-                {
-                    await grains.GetGrain<IWorkspaceGrain>(workspaceId).Reconcile();
-                }
+                await SweepOnce(stoppingToken);
+                failures.Succeeded();
+            }
+            catch (Exception) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                await failures.PauseAfter(ex, stoppingToken);
+                continue;
+            }
+            await Task.Delay(interval, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+    }
+
+    private async Task SweepOnce(CancellationToken stoppingToken)
+    {
+        var pending = await index.PendingWorkspaces();
+        foreach (var workspaceId in pending)
+        {
+            if (stoppingToken.IsCancellationRequested) return;
+            try
+            {
+                await grains.GetGrain<IWorkspaceGrain>(workspaceId).Reconcile();
+                if (failing.Remove(workspaceId)) logger.LogInformation("Workspace {WorkspaceId} reconciled again", workspaceId);
             }
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {
-                logger.LogWarning(ex, "Reconciling interrupted number changes failed; retrying in {Interval}", Interval);
+                if (failing.Add(workspaceId))
+                    logger.LogWarning(ex, "Reconciling the number changes of workspace {WorkspaceId} failed; trying again every {Interval}", workspaceId, Interval);
+                else
+                    logger.LogDebug("Reconciling workspace {WorkspaceId} failed again: {Error}", workspaceId, ex.GetType().Name);
             }
         }
-        while (await timer.WaitForNextTickAsync(stoppingToken));
+        failing.IntersectWith(pending);
     }
 }

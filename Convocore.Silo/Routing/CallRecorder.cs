@@ -9,26 +9,56 @@ namespace Convocore.Silo.Routing;
 /// Takes call records from the call path without waiting (a channel write) and writes them to Redis in the background:
 /// finished calls to a stream, where analytics and the call log read them; routed calls still in progress to a hash per
 /// Asterisk server, so that when the silo holding the connection dies, the silo that takes it over follows those calls
-/// and records their real end.
+/// and records their real end. At most <see cref="QueueCapacity"/> records wait; past that a new one is dropped and
+/// counted. The writer keeps going through any failure, and on a graceful stop it writes what waits before it ends
+/// (after the rest of the silo has stopped, so the calls the Stasis apps record on their way out are written too).
 /// </summary>
-internal sealed class CallRecorder(
-    [FromKeyedServices("redis")] IConnectionMultiplexer redis,
-    IConfiguration configuration,
-    RoutingMetrics metrics,
-    ILogger<CallRecorder> logger) : BackgroundService
+internal sealed class CallRecorder : IHostedLifecycleService, IDisposable
 {
+    public const int QueueCapacity = 100_000;
     private const int MaxBatch = 256;
-    private readonly Channel<PendingWrite> pending = Channel.CreateUnbounded<PendingWrite>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly string prefix = configuration["Convocore:Redis:KeyPrefix"] ?? "convocore:";
+    private static readonly TimeSpan FirstRetry = TimeSpan.FromMilliseconds(250);
+    private static readonly TimeSpan MaxRetry = TimeSpan.FromSeconds(5);
+
+    private readonly IConnectionMultiplexer redis;
+    private readonly RoutingMetrics metrics;
+    private readonly ILogger<CallRecorder> logger;
+    // Dropping the newest keeps what already waits in order; see the README ("Reliability").
+    private readonly Channel<PendingWrite> pending = Channel.CreateBounded<PendingWrite>(
+        new BoundedChannelOptions(QueueCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+    private readonly CancellationTokenSource abandon = new();
+    private readonly string prefix;
+    private volatile int writing;
+    private volatile bool finished;
+    private Task writer = Task.CompletedTask;
+
+    public CallRecorder([FromKeyedServices("redis")] IConnectionMultiplexer redis, IConfiguration configuration, RoutingMetrics metrics,
+        ILogger<CallRecorder> logger)
+    {
+        this.redis = redis;
+        this.metrics = metrics;
+        this.logger = logger;
+        prefix = configuration["Convocore:Redis:KeyPrefix"] ?? "convocore:";
+        metrics.ObserveRecordsQueued(() => Queued);
+    }
+
     private RedisKey Stream => prefix + "calls";
     private RedisKey OpenCallsOf(string server) => prefix + "open-calls:" + server;
 
+    /// <summary>Records not yet written: waiting, and in the batch being written.</summary>
+    public int Queued => pending.Reader.Count + writing;
+
     /// <summary>A finished call: to the call log. A routed one (or <paramref name="wasOpened"/>) stops being open.</summary>
     public void Record(CallRecord record, bool wasOpened = false) =>
-        pending.Writer.TryWrite(new PendingWrite(record, Open: false, Closes: wasOpened || record.Outcome == CallOutcome.Routed));
+        Enqueue(new PendingWrite(record, Open: false, Closes: wasOpened || record.Outcome == CallOutcome.Routed));
 
     /// <summary>A call handed to its agent, whose end Asterisk has yet to report.</summary>
-    public void Opened(CallRecord record) => pending.Writer.TryWrite(new PendingWrite(record, Open: true, Closes: false));
+    public void Opened(CallRecord record) => Enqueue(new PendingWrite(record, Open: true, Closes: false));
+
+    private void Enqueue(PendingWrite write)
+    {
+        if (!pending.Writer.TryWrite(write)) metrics.RecordDropped(finished ? "stopped" : "queue_full");
+    }
 
     /// <summary>The routed calls on <paramref name="server"/> whose end no silo has recorded yet.</summary>
     public async Task<IReadOnlyList<CallRecord>> OpenCalls(string server)
@@ -37,41 +67,86 @@ internal sealed class CallRecorder(
         return entries.Select(e => JsonSerializer.Deserialize((string)e!, CallRecordJsonContext.Default.CallRecord)!).ToArray();
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        writer = Task.Run(() => WriteAsync(abandon.Token), CancellationToken.None);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// The last step of the silo's stop: no record comes after this one, and what waits is written, for as long as the
+    /// host's shutdown timeout leaves.
+    /// </summary>
+    public async Task StoppedAsync(CancellationToken cancellationToken)
+    {
+        finished = true;
+        pending.Writer.TryComplete();
+        await using (cancellationToken.Register(abandon.Cancel))
+        {
+            await writer;
+        }
+        if (Queued > 0)
+            logger.LogError("The silo stopped before {Count} call records could be written to Redis; they are lost", Queued);
+    }
+
+    private async Task WriteAsync(CancellationToken abandoned)
     {
         var batch = new List<PendingWrite>(MaxBatch);
-        while (await pending.Reader.WaitToReadAsync(stoppingToken))
+        var failures = new FailureStreak(logger, "Writing call records to Redis", FirstRetry, MaxRetry);
+        while (!abandoned.IsCancellationRequested)
         {
-            while (batch.Count < MaxBatch && pending.Reader.TryRead(out var write)) batch.Add(write);
             try
             {
-                var database = redis.GetDatabase();
-                var writes = new List<Task>(batch.Count * 2);
-                // One connection, sent in this order: a call's open entry is written before it is removed.
-                foreach (var (call, open, closes) in batch)
-                {
-                    var json = JsonSerializer.Serialize(call, CallRecordJsonContext.Default.CallRecord);
-                    if (open)
-                    {
-                        writes.Add(database.HashSetAsync(OpenCallsOf(call.Server), call.ChannelId, json));
-                        continue;
-                    }
-                    writes.Add(database.StreamAddAsync(Stream, "call", json));
-                    if (closes) writes.Add(database.HashDeleteAsync(OpenCallsOf(call.Server), call.ChannelId));
-                }
-                await Task.WhenAll(writes);
+                if (batch.Count == 0 && !await pending.Reader.WaitToReadAsync(abandoned)) return;
+                while (batch.Count < MaxBatch && pending.Reader.TryRead(out var write)) batch.Add(write);
+                writing = batch.Count;
+                // A write that timed out may still reach Redis later: ask first rather than pile up copies while it is away.
+                if (failures.Failing) await redis.GetDatabase().PingAsync();
+                await Write(batch);
                 foreach (var write in batch)
                     if (!write.Open) metrics.Ended(write.Call);
                 batch.Clear();
+                writing = 0;
+                failures.Succeeded();
             }
-            catch (RedisException ex)
+            catch (OperationCanceledException) when (abandoned.IsCancellationRequested)
             {
-                // Kept and retried: a Redis blip must not lose calls.
-                logger.LogWarning("Writing {Count} call records failed ({Error}); retrying", batch.Count, ex.Message);
-                await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken);
+                return;
+            }
+            catch (Exception ex)
+            {
+                // Kept and retried: a Redis blip must not lose calls. A record written twice is counted once by analytics.
+                await failures.PauseAfter(ex, abandoned);
             }
         }
     }
+
+    private async Task Write(List<PendingWrite> batch)
+    {
+        var database = redis.GetDatabase();
+        var writes = new List<Task>(batch.Count * 2);
+        // One connection, sent in this order: a call's open entry is written before it is removed.
+        foreach (var (call, open, closes) in batch)
+        {
+            var json = JsonSerializer.Serialize(call, CallRecordJsonContext.Default.CallRecord);
+            if (open)
+            {
+                writes.Add(database.HashSetAsync(OpenCallsOf(call.Server), call.ChannelId, json));
+                continue;
+            }
+            writes.Add(database.StreamAddAsync(Stream, "call", json));
+            if (closes) writes.Add(database.HashDeleteAsync(OpenCallsOf(call.Server), call.ChannelId));
+        }
+        await Task.WhenAll(writes);
+    }
+
+    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    // Keeps writing while the rest of the silo stops: see StoppedAsync.
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public void Dispose() => abandon.Cancel();
 
     /// <summary>The newest records first, at most <paramref name="count"/>.</summary>
     public async Task<IReadOnlyList<CallRecord>> ReadLatest(int count)

@@ -119,19 +119,32 @@ internal sealed class RoutingTableFlush(IClusterMembershipService membership, Ro
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var dead = DeadSilos(membership.CurrentSnapshot);
-        try
+        var failures = new FailureStreak(logger, "Following membership for the routing table", TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(5));
+        while (!stoppingToken.IsCancellationRequested)
         {
-            await foreach (var snapshot in membership.MembershipUpdates.WithCancellation(stoppingToken))
+            try
             {
-                var nowDead = DeadSilos(snapshot);
-                if (nowDead.IsSubsetOf(dead)) continue;
-                dead = nowDead;
-                table.Clear();
-                logger.LogInformation("A silo was declared dead: the routing table starts afresh from the grains");
+                await foreach (var snapshot in membership.MembershipUpdates.WithCancellation(stoppingToken))
+                {
+                    failures.Succeeded();
+                    var nowDead = DeadSilos(snapshot);
+                    if (nowDead.IsSubsetOf(dead)) continue;
+                    dead = nowDead;
+                    table.Clear();
+                    logger.LogInformation("A silo was declared dead: the routing table starts afresh from the grains");
+                }
+                return;
             }
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
+            catch (Exception) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                // An update missed meanwhile may have been a death.
+                table.Clear();
+                await failures.PauseAfter(ex, stoppingToken);
+            }
         }
     }
 

@@ -20,10 +20,12 @@ internal sealed class RoutingMetrics
     private readonly Histogram<double> callDuration;
     private readonly Counter<long> tableMisses;
     private readonly Histogram<double> invalidationDuration;
+    private readonly Counter<long> recordsDropped;
+    private readonly Meter meter;
 
     public RoutingMetrics(IMeterFactory meters)
     {
-        var meter = meters.Create(MeterName);
+        meter = meters.Create(MeterName);
         routingDuration = meter.CreateHistogram<double>("convocore.routing.duration", "ms",
             "Our own time from StasisStart received to the first ARI command sent");
         calls = meter.CreateCounter<long>("convocore.calls", description: "Calls that reached the Stasis application, by outcome");
@@ -37,7 +39,16 @@ internal sealed class RoutingMetrics
             description: "Calls the silo's routing table could not decide from memory (a number, agent or trunk not yet known or expired)");
         invalidationDuration = meter.CreateHistogram<double>("convocore.routing.invalidation.duration", "ms",
             "How long a number, agent or trunk change waited for every silo's routing table to forget the old answer");
+        recordsDropped = meter.CreateCounter<long>("convocore.calls.records.dropped", "{record}",
+            "Call records the recorder could not keep, by reason: queue_full (Redis slower than the calls for long) or stopped (recorded after the silo's recorder finished)");
     }
+
+    public void RecordDropped(string reason) => recordsDropped.Add(1, new KeyValuePair<string, object?>("reason", reason));
+
+    /// <summary>The recorder's backlog, read when metrics are collected, so the call path pays nothing for it.</summary>
+    public void ObserveRecordsQueued(Func<int> queued) =>
+        meter.CreateObservableUpDownCounter("convocore.calls.records.queued", () => (long)queued(), "{record}",
+            "Call records waiting for the recorder to write them to Redis");
 
     public void TableMissed() => tableMisses.Add(1);
 

@@ -118,6 +118,7 @@ internal sealed class WorkspaceGrain(
     public async Task<Outcome<Done>> DeleteAgent(string agentId)
     {
         if (!state.State.AgentIds.Contains(agentId)) return Failure.NotFound(NumberRules.AgentNotFound);
+        await SettlePending();
         var answering = await index.CountForAgent(Id, agentId);
         if (answering > 0)
             return Failure.Conflict($"Agent still answers {Count(answering)}: reassign or delete them first");
@@ -158,6 +159,7 @@ internal sealed class WorkspaceGrain(
     public async Task<Outcome<Done>> DeleteTrunk(string trunkId)
     {
         if (!state.State.TrunkIds.Contains(trunkId)) return Failure.NotFound(NumberRules.TrunkNotFound);
+        await SettlePending();
         var holding = await index.CountInTrunk(Id, trunkId);
         if (holding > 0) return Failure.Conflict($"Trunk still holds {Count(holding)}: delete them first");
         await Trunk(trunkId).Remove();
@@ -272,22 +274,18 @@ internal sealed class WorkspaceGrain(
 
     public async Task Reconcile()
     {
-        if (state.State.Pending.Count > 0)
+        var settling = state.State.Pending.Count > 0;
+        foreach (var change in state.State.Pending.Values.ToArray())
         {
-            foreach (var change in state.State.Pending.Values.ToArray())
-            {
-                await Settle(change);
-                state.State.Pending.Remove(change.PhoneNumber);
-            }
-            await state.WriteStateAsync();
-            await index.ClearPending(Id);
-            numberCount = await index.CountInWorkspace(Id);
-            Changed(WorkspaceChangeKind.Numbers);
-            return;
+            await Settle(change);
+            state.State.Pending.Remove(change.PhoneNumber);
         }
+        if (settling) await state.WriteStateAsync();
         await index.ClearPending(Id);
+        // No longer marked in Redis: the next change must mark the workspace again, or a crash during it goes unswept.
         markedPending = false;
         numberCount = await index.CountInWorkspace(Id);
+        if (settling) Changed(WorkspaceChangeKind.Numbers);
     }
 
     public Task Subscribe(IWorkspaceObserver observer)
@@ -331,6 +329,15 @@ internal sealed class WorkspaceGrain(
                 break;
         }
         logger.LogInformation("Settled an interrupted {Kind} of a number in workspace {WorkspaceId}", change.Kind, Id);
+    }
+
+    /// <summary>
+    /// A change that failed and could not be settled yet may have given a number to an agent or trunk that the lists do not
+    /// show yet: the counts are right only once it is settled. Throws (and the caller's delete fails) while it cannot be.
+    /// </summary>
+    private async Task SettlePending()
+    {
+        if (state.State.Pending.Count > 0) await Reconcile();
     }
 
     private async Task SettleAfterFailure(PendingNumberChange change, Exception failure)

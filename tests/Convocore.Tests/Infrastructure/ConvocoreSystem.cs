@@ -24,6 +24,9 @@ public class ConvocoreSystem : IAsyncLifetime
 
     protected virtual short InitialSilos => 2;
 
+    /// <summary>How often the sweeper looks for interrupted number changes (it also looks once at start).</summary>
+    protected virtual string ReconcileIntervalSeconds => "0.5";
+
     public RedisServer Redis { get; private set; } = null!;
     public TestCluster Cluster { get; private set; } = null!;
     public IClusterClient Client => Cluster.Client;
@@ -96,7 +99,7 @@ public class ConvocoreSystem : IAsyncLifetime
         builder.ConfigureHostConfiguration(config => config.AddInMemoryCollection(new Dictionary<string, string?>
         {
             [RedisKey] = Redis.ConnectionString,
-            ["Convocore:Numbers:ReconcileIntervalSeconds"] = "0.5",
+            ["Convocore:Numbers:ReconcileIntervalSeconds"] = ReconcileIntervalSeconds,
         }.Concat(SiloSettings)));
         builder.AddSiloBuilderConfigurator<SiloConfigurator>();
         builder.AddClientBuilderConfigurator<ClientConfigurator>();
@@ -173,20 +176,35 @@ public class ConvocoreSystem : IAsyncLifetime
     }
 }
 
-/// <summary>Lets a test hold a number change at its commit point, as if the silo died there.</summary>
+/// <summary>Lets a test hold a number change at its commit point, as if the silo died there, and let it go on.</summary>
 internal sealed class TestProbe : NumberChangeProbe
 {
-    private readonly TaskCompletionSource reached = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private static readonly Task Never = new TaskCompletionSource().Task;
+    private volatile Hold? hold;
 
-    public string? HoldNumber { get; set; }
+    /// <summary>The number whose next change stops at its commit point (until <see cref="Release"/>); null holds none.</summary>
+    public string? HoldNumber
+    {
+        get => hold?.Number;
+        set => hold = value is null ? null : new Hold(value);
+    }
 
-    public Task Reached => reached.Task;
+    public Task Reached => hold?.Reached.Task ?? Never;
+
+    public void Release() => hold?.Released.TrySetResult();
 
     public override Task Committed(NumberChangeKind kind, string phoneNumber)
     {
-        if (phoneNumber != HoldNumber) return Task.CompletedTask;
-        reached.TrySetResult();
-        return new TaskCompletionSource().Task;
+        var current = hold;
+        if (current is null || phoneNumber != current.Number) return Task.CompletedTask;
+        current.Reached.TrySetResult();
+        return current.Released.Task;
+    }
+
+    private sealed record Hold(string Number)
+    {
+        public TaskCompletionSource Reached { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public TaskCompletionSource Released { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 }
 

@@ -31,6 +31,21 @@ public sealed class RedisServer : IAsyncDisposable
         await StartProcessAsync();
     }
 
+    /// <summary>Kills the server without warning (a crash); <see cref="StartAgainAsync"/> brings it back from its append-only file.</summary>
+    public void Crash() => Kill();
+
+    public Task StartAgainAsync() => StartProcessAsync();
+
+    /// <summary>
+    /// Freezes the server (SIGSTOP): connections stay open and commands are sent, but nothing answers until
+    /// <see cref="Resume"/> (SIGCONT), as when Redis hangs on a slow disk or its machine stalls.
+    /// </summary>
+    public void Pause() => PosixSignal.Send(Running.Id, PosixSignal.Stop);
+
+    public void Resume() => PosixSignal.Send(Running.Id, PosixSignal.Continue);
+
+    private Process Running => process ?? throw new InvalidOperationException("redis-server is not running");
+
     private async Task StartProcessAsync()
     {
         var executable = Environment.GetEnvironmentVariable("CONVOCORE_REDIS_SERVER") ?? "redis-server";
@@ -87,6 +102,8 @@ public sealed class RedisServer : IAsyncDisposable
     {
         if (process is { HasExited: false })
         {
+            // A stopped process dies of SIGKILL all the same; SIGCONT first only spares it a zombie's wait.
+            PosixSignal.Send(process.Id, PosixSignal.Continue);
             process.Kill();
             process.WaitForExit();
         }

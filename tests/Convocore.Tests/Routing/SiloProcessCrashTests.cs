@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text;
 using Convocore.AriSimulator;
 using Convocore.Contracts.Routing;
 using Convocore.Tests.Infrastructure;
@@ -77,77 +76,5 @@ public sealed class SiloProcessCrashTests(ITestOutputHelper output) : IAsyncLife
         }
         await asterisk.DisposeAsync();
         await redis.DisposeAsync();
-    }
-
-    private sealed class SiloProcess
-    {
-        private readonly Process process;
-        private readonly StringBuilder log = new();
-
-        private SiloProcess(string name, int siloPort, Process process)
-        {
-            Name = name;
-            SiloPort = siloPort;
-            this.process = process;
-            process.OutputDataReceived += (_, e) => Append(e.Data);
-            process.ErrorDataReceived += (_, e) => Append(e.Data);
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
-            AppDomain.CurrentDomain.ProcessExit += (_, _) => Kill();
-        }
-
-        public string Name { get; }
-        public int SiloPort { get; }
-        public string Log { get { lock (log) return log.ToString(); } }
-
-        public static SiloProcess Start(RedisServer redis, AriSimulator.AriSimulator asterisk, string name)
-        {
-            var siloPort = RedisServer.FreePort();
-            var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-            start.ArgumentList.Add(SiloAssembly());
-            foreach (var (key, value) in new Dictionary<string, string>
-                     {
-                         ["ASPNETCORE_URLS"] = "http://127.0.0.1:0",
-                         ["DOTNET_ENVIRONMENT"] = "Production",
-                         ["ConnectionStrings__redis"] = redis.ConnectionString,
-                         ["Orleans__Endpoints__SiloPort"] = siloPort.ToString(),
-                         ["Orleans__Endpoints__GatewayPort"] = RedisServer.FreePort().ToString(),
-                         ["Convocore__Asterisk__Servers__0__Name"] = "sim-na",
-                         ["Convocore__Asterisk__Servers__0__Region"] = "NA",
-                         ["Convocore__Asterisk__Servers__0__AriUrl"] = asterisk.BaseUrl.ToString(),
-                         ["Convocore__Asterisk__Servers__0__Username"] = "convocore",
-                         ["Convocore__Asterisk__Servers__0__Password"] = "ari-secret",
-                         ["Logging__LogLevel__Default"] = "Warning",
-                         ["Logging__LogLevel__Convocore"] = "Information",
-                     })
-            {
-                start.Environment[key] = value;
-            }
-            return new SiloProcess(name, siloPort, Process.Start(start)!);
-        }
-
-        public void Kill()
-        {
-            try { if (!process.HasExited) process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
-        }
-
-        private void Append(string? line)
-        {
-            if (line is null) return;
-            lock (log) log.AppendLine(line);
-        }
-
-        /// <summary>The silo as built beside these tests: Convocore.Silo/bin/&lt;configuration&gt;/net10.0.</summary>
-        private static string SiloAssembly()
-        {
-            var testBinaries = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
-            var (framework, configuration) = (testBinaries.Name, testBinaries.Parent!.Name);
-            for (var directory = testBinaries; directory is not null; directory = directory.Parent)
-            {
-                var candidate = Path.Combine(directory.FullName, "Convocore.Silo", "bin", configuration, framework, "Convocore.Silo.dll");
-                if (File.Exists(candidate)) return candidate;
-            }
-            throw new FileNotFoundException("Convocore.Silo.dll: build the solution first");
-        }
     }
 }
