@@ -48,7 +48,13 @@ ARI_URL=http://127.0.0.1:8088
 ari() { curl -sf -u convocore:convocore -X POST "$ARI_URL/ari/$1" >/dev/null; }
 channels() { curl -sf -u convocore:convocore "$ARI_URL/ari/channels" | jq length; }
 has() { [[ " $SUBJECTS " == *" $1 "* ]]; }
-app_of() { case "$1" in ours) echo convocore ;; static) echo static ;; ari-floor*) echo "$1" | tr -d -c 'a-z' ;; esac; }
+app_of() {
+  case "$1" in
+    static) echo static ;;
+    ours*) echo "convocore${1#ours}" | tr -d -c 'a-z' ;;
+    ari-floor*) echo "$1" | tr -d -c 'a-z' ;;
+  esac
+}
 
 mkdir -p "$WORK/etc"
 cp asterisk/*.conf "$WORK/etc/"
@@ -90,38 +96,56 @@ for s in $SUBJECTS; do
     "${flags[@]}" >"$WORK/$(app_of "$s").log" 2>&1 &
   pids+=($!); named[$(app_of "$s")]=$!
 done
-if has ours; then
-  free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-  REDIS_PORT=$(free_port); WEB_PORT=$(free_port)
-  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$WORK" --appendonly yes --appendfsync always --save "" >"$WORK/redis.log" 2>&1 &
-  pids+=($!); named[redis]=$!
-  silo_env=()
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# ours, or ours+ws+nospin etc.: a system of its own (Redis, silo, web), Stasis app name without the punctuation.
+# Variants: ws  channel variables over the events WebSocket (Convocore:Asterisk:ChannelVariablesOverWebSocket);
+# Environment variables Convocore__... are passed to every silo.
+start_ours() {
+  local s=$1 app tag redis_port web_port p
+  app=$(app_of "$s"); tag=${app#convocore}; tag=${tag:-ours}
+  local extra=(Convocore__Asterisk__Application="$app")
+  IFS='+' read -r -a parts <<<"$s"
+  for p in "${parts[@]:1}"; do
+    case "$p" in
+      ws) extra+=(Convocore__Asterisk__ChannelVariablesOverWebSocket=true) ;;
+      *) echo "unknown variant $p in $s" >&2; exit 2 ;;
+    esac
+  done
+  redis_port=$(free_port); web_port=$(free_port)
+  mkdir -p "$WORK/$tag"
+  redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$WORK/$tag" --appendonly yes --appendfsync always --save "" \
+    >"$WORK/$tag/redis.log" 2>&1 &
+  pids+=($!); named[redis-$tag]=$!
+  local silo_env=()
   while IFS= read -r line; do silo_env+=("$line"); done < <(env | grep '^Convocore__' || true)
-  common=(ConnectionStrings__redis="127.0.0.1:$REDIS_PORT" DOTNET_ENVIRONMENT=Production ASPNETCORE_ENVIRONMENT=Production
+  local common=(ConnectionStrings__redis="127.0.0.1:$redis_port" DOTNET_ENVIRONMENT=Production ASPNETCORE_ENVIRONMENT=Production
           Logging__LogLevel__Default=Warning)
-  env "${common[@]}" "${silo_env[@]}" ASPNETCORE_URLS=http://127.0.0.1:0 Orleans__Endpoints__SiloPort="$(free_port)" \
+  env "${common[@]}" "${silo_env[@]}" "${extra[@]}" ASPNETCORE_URLS=http://127.0.0.1:0 Orleans__Endpoints__SiloPort="$(free_port)" \
       Orleans__Endpoints__GatewayPort="$(free_port)" \
       Convocore__Asterisk__Servers__0__Name=local Convocore__Asterisk__Servers__0__Region=NA \
       Convocore__Asterisk__Servers__0__AriUrl="$ARI_URL" Convocore__Asterisk__Servers__0__Username=convocore \
       Convocore__Asterisk__Servers__0__Password=convocore \
-      dotnet Convocore.Silo/bin/Release/net10.0/Convocore.Silo.dll >"$WORK/silo.log" 2>&1 &
-  pids+=($!); named[silo]=$!
-  env "${common[@]}" ASPNETCORE_URLS="http://127.0.0.1:$WEB_PORT" Convocore__OperatorKey=sipp-load \
-      dotnet Convocore.Web/bin/Release/net10.0/Convocore.Web.dll >"$WORK/web.log" 2>&1 &
-  pids+=($!); named[web]=$!
-  API="http://127.0.0.1:$WEB_PORT"
+      dotnet Convocore.Silo/bin/Release/net10.0/Convocore.Silo.dll >"$WORK/$tag/silo.log" 2>&1 &
+  pids+=($!); named[silo-$tag]=$!
+  env "${common[@]}" ASPNETCORE_URLS="http://127.0.0.1:$web_port" Convocore__OperatorKey=sipp-load \
+      dotnet Convocore.Web/bin/Release/net10.0/Convocore.Web.dll >"$WORK/$tag/web.log" 2>&1 &
+  pids+=($!); named[web-$tag]=$!
+  local api="http://127.0.0.1:$web_port"
   for _ in $(seq 1 120); do
-    curl -sf "$API/health" | grep -q '"Healthy"' && break
+    curl -sf "$api/health" | grep -q '"Healthy"' && break
     sleep 1
   done
-  curl -sf "$API/health" | grep -q '"Healthy"' || { echo "system not healthy: $WORK" >&2; exit 1; }
-  J='Content-Type: application/json'
-  KEY=$(curl -sf -X POST "$API/api/admin/workspaces" -H 'Authorization: Bearer sipp-load' -H "$J" -d '{"name":"load","plan":"Enterprise"}' | jq -r .apiKey)
-  WS="Authorization: Bearer $KEY"
-  AGENT=$(curl -sf -X POST "$API/api/agents" -H "$WS" -H "$J" -d '{"title":"Load","voiceEnabled":true,"voice":{"provider":"elevenlabs","voiceId":"rachel","language":"en-US"}}' | jq -r .id)
-  TRUNK=$(curl -sf -X POST "$API/api/trunks" -H "$WS" -H "$J" -d '{"name":"Load","region":"NA"}' | jq -r .id)
-  curl -sf -X POST "$API/api/trunks/$TRUNK/numbers" -H "$WS" -H "$J" -d "{\"phoneNumber\":\"+15557000001\",\"agentId\":\"$AGENT\"}" >/dev/null
-fi
+  curl -sf "$api/health" | grep -q '"Healthy"' || { echo "system $s not healthy: $WORK/$tag" >&2; exit 1; }
+  local j='Content-Type: application/json' key ws agent trunk
+  key=$(curl -sf -X POST "$api/api/admin/workspaces" -H 'Authorization: Bearer sipp-load' -H "$j" -d '{"name":"load","plan":"Enterprise"}' | jq -r .apiKey)
+  ws="Authorization: Bearer $key"
+  agent=$(curl -sf -X POST "$api/api/agents" -H "$ws" -H "$j" -d '{"title":"Load","voiceEnabled":true,"voice":{"provider":"elevenlabs","voiceId":"rachel","language":"en-US"}}' | jq -r .id)
+  trunk=$(curl -sf -X POST "$api/api/trunks" -H "$ws" -H "$j" -d '{"name":"Load","region":"NA"}' | jq -r .id)
+  curl -sf -X POST "$api/api/trunks/$trunk/numbers" -H "$ws" -H "$j" -d "{\"phoneNumber\":\"+15557000001\",\"agentId\":\"$agent\"}" >/dev/null
+}
+for s in $SUBJECTS; do
+  [[ "$s" == ours* ]] && start_ours "$s"
+done
 for _ in $(seq 1 30); do
   apps=$(curl -sf -u convocore:convocore "$ARI_URL/ari/applications" | jq -r '.[].name' | tr '\n' ' ')
   ok=1
@@ -214,7 +238,6 @@ for rate in rates:
         means = [float(r[6]) for r in mine]
         print(f"{rate} {s} {answered:g}/{placed:g} {statistics.median(means):.3f} ({', '.join(f'{m:g}' for m in means)})")
 PY
-if has ours; then
-  echo
-  echo "silo warnings and errors: $(grep -c -E 'warn|fail|crit' "$WORK/silo.log" || true) lines ($WORK/silo.log)"
-fi
+for log in "$WORK"/*/silo.log; do
+  [ -f "$log" ] && echo "silo warnings and errors: $(grep -c -E 'warn|fail|crit' "$log" || true) lines ($log)"
+done
