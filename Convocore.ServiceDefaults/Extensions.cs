@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Configuration;
@@ -101,9 +102,10 @@ public static class Extensions
     }
 
     /// <summary>/health: every check must pass (readiness). /alive: only the "live" ones (the process answers).</summary>
-    public static WebApplication MapDefaultEndpoints(this WebApplication app)
+    /// <param name="showDetails">Who sees each check with its data; everyone when null. Others get the status only.</param>
+    public static WebApplication MapDefaultEndpoints(this WebApplication app, Func<HttpContext, bool>? showDetails = null)
     {
-        app.MapHealthChecks(HealthEndpointPath, new HealthCheckOptions { ResponseWriter = HealthResponse.WriteAsync });
+        app.MapHealthChecks(HealthEndpointPath, new HealthCheckOptions { ResponseWriter = HealthResponse.Writer(showDetails) });
         app.MapHealthChecks(AlivenessEndpointPath, new HealthCheckOptions { Predicate = r => r.Tags.Contains("live") });
         return app;
     }

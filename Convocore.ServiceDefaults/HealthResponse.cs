@@ -10,16 +10,20 @@ namespace Microsoft.Extensions.Hosting;
 /// </summary>
 internal static class HealthResponse
 {
-    public static Task WriteAsync(HttpContext context, HealthReport report)
+    /// <param name="showDetails">Whether this caller may see each check with its data (addresses, server names,
+    /// versions); the others get the overall status only.</param>
+    public static Func<HttpContext, HealthReport, Task> Writer(Func<HttpContext, bool>? showDetails) => (context, report) =>
     {
         context.Response.ContentType = "application/json; charset=utf-8";
-        var body = new
-        {
-            status = report.Status.ToString(),
-            checks = report.Entries.ToDictionary(
-                e => e.Key,
-                e => new { status = e.Value.Status.ToString(), description = e.Value.Description, data = e.Value.Data }),
-        };
+        object body = showDetails is null || showDetails(context)
+            ? new
+            {
+                status = report.Status.ToString(),
+                checks = report.Entries.ToDictionary(
+                    e => e.Key,
+                    e => new { status = e.Value.Status.ToString(), description = e.Value.Description, data = e.Value.Data }),
+            }
+            : new { status = report.Status.ToString() };
         return context.Response.WriteAsync(JsonSerializer.Serialize(body));
-    }
+    };
 }

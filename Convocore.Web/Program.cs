@@ -24,9 +24,11 @@ app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseDashboardPages();
 app.UseAuthentication();
+app.UseRateLimiter();
 app.UseCsrfHeaderCheck();
 app.UseAuthorization();
-app.MapDefaultEndpoints();
+// The checks name silo addresses, Asterisk servers and versions: for the operator only.
+app.MapDefaultEndpoints(showDetails: context => context.User.IsInRole(ApiKeyAuthenticationHandler.OperatorRole));
 app.MapOpenApi();
 app.MapWorkspaceEndpoints();
 app.MapAgentEndpoints();

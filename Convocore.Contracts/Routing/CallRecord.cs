@@ -13,7 +13,8 @@ public enum CallOutcome
 /// One call that reached our Stasis application. A failed call ends when we release it; a routed call ends when
 /// Asterisk destroys the channel (we subscribe to it before handing it over), so its duration is real.
 /// </summary>
-/// <param name="FailureReason">unallocated, agent_unavailable, trunk_inactive, internal or caller_hung_up (before the
+/// <param name="FailureReason">unallocated, agent_unavailable, trunk_inactive, trunk_mismatch (the dialplan named
+/// another trunk), internal or caller_hung_up (before the
 /// handoff); null when routed.</param>
 public sealed record CallRecord(
     string ChannelId,

@@ -51,6 +51,9 @@ internal sealed class InboundCall(
 
             if (decision.HangupReason is { } reason)
             {
+                if (decision.Failure == CallFailure.TrunkMismatch)
+                    logger.LogWarning("Channel {ChannelId} on {Server} came in on trunk {CallTrunk} for a number of trunk {NumberTrunk}; refused as unallocated",
+                        channelId, server.DisplayName, trunk, decision.Number!.TrunkKey);
                 var hangup = client.HangupAsync(channelId, reason);
                 var outcome = CallRecords.Outcome(decision.Failure);
                 metrics.Routed(received, outcome, region, server.DisplayName);
@@ -114,6 +117,7 @@ internal static class CallRecords
         CallFailure.Unallocated => "unallocated",
         CallFailure.AgentUnavailable => "agent_unavailable",
         CallFailure.TrunkInactive => "trunk_inactive",
+        CallFailure.TrunkMismatch => "trunk_mismatch",
         _ => "internal",
     };
 }

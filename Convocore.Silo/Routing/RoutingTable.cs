@@ -27,6 +27,8 @@ internal enum CallFailure
     Unallocated,
     AgentUnavailable,
     TrunkInactive,
+    /// <summary>The dialplan named a trunk other than the number's: refused as unallocated.</summary>
+    TrunkMismatch,
     Internal,
 }
 
@@ -123,7 +125,7 @@ internal sealed class RoutingTable
 
     /// <param name="dialed">The DID as the provider sent it.</param>
     /// <param name="trunkOfCall">"workspaceId/trunkId" of the trunk the call came in on, when the dialplan passes it:
-    /// its default country turns national-format DIDs into E.164.</param>
+    /// its default country turns national-format DIDs into E.164, and a number configured on another trunk is refused.</param>
     /// <returns>Completed at once when every entry the call needs is in the table.</returns>
     public async ValueTask<RouteDecision> Route(string dialed, string? trunkOfCall)
     {
@@ -132,6 +134,10 @@ internal sealed class RoutingTable
             : null;
         if (E164.NormalizeDialed(dialed, defaultCountry) is not { } phoneNumber) return RouteDecision.Unallocated(null);
         if (await numbers.Get(phoneNumber) is not { } number) return RouteDecision.Unallocated(phoneNumber);
+        // A number is reached only through its own trunk when the dialplan names one: another trunk (another provider,
+        // another workspace's) must not lead a caller to this number's agent.
+        if (trunkOfCall is not null && !string.Equals(trunkOfCall, number.TrunkKey, StringComparison.Ordinal))
+            return RouteDecision.Reject(number, "unallocated", CallFailure.TrunkMismatch);
 
         var agent = agents.Get(number.AgentKey);
         var trunk = trunks.Get(number.TrunkKey);

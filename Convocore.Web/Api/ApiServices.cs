@@ -14,6 +14,7 @@ internal static class ApiServices
         services.AddAuthorizationBuilder()
             .AddPolicy(Principals.WorkspacePolicy, p => p.RequireClaim(ApiKeyAuthenticationHandler.WorkspaceClaim))
             .AddPolicy(Principals.OperatorPolicy, p => p.RequireRole(ApiKeyAuthenticationHandler.OperatorRole));
+        services.AddConvocoreRateLimits();
         return services;
     }
 }

@@ -33,18 +33,19 @@ internal sealed class ApiKeyAuthenticationHandler(
         if (configuration["Convocore:OperatorKey"] is { Length: > 0 } operatorKey
             && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(key), Encoding.UTF8.GetBytes(operatorKey)))
         {
-            return Success(new Claim(ClaimTypes.Role, OperatorRole));
+            return Success(key, new Claim(ClaimTypes.Role, OperatorRole));
         }
         if (ApiKeys.TryParse(key, out var workspaceId, out var secret)
             && await cluster.GetGrain<IWorkspaceGrain>(workspaceId).Authenticate(secret))
         {
-            return Success(new Claim(WorkspaceClaim, workspaceId));
+            return Success(key, new Claim(WorkspaceClaim, workspaceId));
         }
         return AuthenticateResult.Fail("Unknown or revoked API key");
     }
 
-    private AuthenticateResult Success(Claim claim) =>
-        AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(new ClaimsIdentity([claim], SchemeName)), SchemeName));
+    private AuthenticateResult Success(string key, Claim claim) =>
+        AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(new ClaimsIdentity(
+            [claim, new Claim(RateLimits.CredentialClaim, RateLimits.Fingerprint(key))], SchemeName)), SchemeName));
 }
 
 internal static class Principals

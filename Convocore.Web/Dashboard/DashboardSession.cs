@@ -65,7 +65,9 @@ internal static class DashboardSession
             if (string.IsNullOrEmpty(key)) return Problems.Invalid(KeyRequired);
             if (!await IsLive(cluster, key, out var workspaceId)) return Results.Problem(detail: UnknownKey, statusCode: StatusCodes.Status401Unauthorized);
 
-            var identity = new ClaimsIdentity([new Claim(ApiKeyAuthenticationHandler.WorkspaceClaim, workspaceId)], CookieScheme);
+            var identity = new ClaimsIdentity(
+                [new Claim(ApiKeyAuthenticationHandler.WorkspaceClaim, workspaceId), new Claim(RateLimits.CredentialClaim, RateLimits.Fingerprint(key))],
+                CookieScheme);
             var properties = new AuthenticationProperties { IsPersistent = false };
             // Kept (encrypted in the cookie) so that revoking the key ends the session too.
             properties.Items[ApiKeyItem] = key;

@@ -61,7 +61,7 @@ internal static class MemoryRun
         Console.WriteLine($"  working set:  {workingSetBefore / 1048576.0:F1} MiB -> {workingSet / 1048576.0:F1} MiB, {(workingSet - workingSetBefore) / (double)count:F0} bytes per number");
     }
 
-    private static (long Heap, long WorkingSet) Measure()
+    internal static (long Heap, long WorkingSet) Measure()
     {
         GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
         GC.WaitForPendingFinalizers();

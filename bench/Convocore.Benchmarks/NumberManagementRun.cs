@@ -32,6 +32,9 @@ internal static class NumberManagementRun
             ["ConnectionStrings__redis"] = redis.ConnectionString,
             ["ASPNETCORE_URLS"] = webUrl,
             ["Convocore__OperatorKey"] = OperatorKey,
+            // Seeding sends hundreds of adds a second with one key: far above a client's limit, on purpose.
+            ["Convocore__RateLimits__PerKeyPerSecond"] = "1000000",
+            ["Convocore__RateLimits__PerKeyBurst"] = "1000000",
         });
         using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 64 }) { BaseAddress = new Uri(webUrl) };
         await WaitHealthy(http, web, silo);

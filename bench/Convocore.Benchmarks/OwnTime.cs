@@ -20,14 +20,25 @@ internal sealed class OwnTime : IDisposable
         {
             if (instrument is { Name: "convocore.routing.duration", Meter.Name: "Convocore.Routing" }) l.EnableMeasurementEvents(instrument);
         };
-        listener.SetMeasurementEventCallback<double>((_, value, _, _) =>
+        listener.SetMeasurementEventCallback<double>((_, value, tags, _) =>
         {
             if (!recording) return;
+            if (RoutedOnly && !IsRouted(tags)) return;
             var slot = Interlocked.Increment(ref count) - 1;
             var buffer = samples;
             if (slot < buffer.Length) buffer[slot] = value;
         });
         listener.Start();
+    }
+
+    /// <summary>Only calls handed to their agent count (outcome "routed"), e.g. beside calls to unknown numbers.</summary>
+    public bool RoutedOnly { get; set; }
+
+    private static bool IsRouted(ReadOnlySpan<KeyValuePair<string, object?>> tags)
+    {
+        foreach (var (key, value) in tags)
+            if (key == "outcome") return value as string == "routed";
+        return false;
     }
 
     /// <summary>Starts a run with room for <paramref name="expected"/> calls.</summary>

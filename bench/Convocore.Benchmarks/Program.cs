@@ -20,6 +20,7 @@ using StackExchange.Redis;
 //        numbers [--numbers 100000]     number management through the REST API (silo and web as processes)
 //        memory --numbers 1000000       silo memory per configured number, routing warm
 //        micro [--filter '*E164*']      BenchmarkDotNet micro-benchmarks
+//        dialled [--unknown 10000] [--rates 500] [--runs 3]   calls to configured numbers beside random unknown DIDs
 //        ari-floor [--url http://127.0.0.1:8088] [--user u] [--password p] [--app floor]
 //                                       the ARI floor Stasis app of bench/sipp-load.sh, on a real Asterisk
 //        [--analytics on|off] [--hangup-after <seconds>]
@@ -39,6 +40,13 @@ if (args.FirstOrDefault() == "numbers")
 if (args.FirstOrDefault() == "ari-floor")
 {
     return await AriFloorApp.Run(args);
+}
+if (args.FirstOrDefault() == "dialled")
+{
+    var dialled = Arguments.Parse(args.Where((a, i) => a != "--unknown" && (i == 0 || args[i - 1] != "--unknown")).ToArray());
+    var unknownAt = Array.IndexOf(args, "--unknown");
+    var unknown = unknownAt > 0 ? int.Parse(args[unknownAt + 1], CultureInfo.InvariantCulture) : 10_000;
+    return await DialledRun.Run(unknown, dialled.Rates[0], dialled.Runs, dialled.Numbers);
 }
 if (args.FirstOrDefault() == "memory")
 {

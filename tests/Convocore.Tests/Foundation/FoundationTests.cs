@@ -28,6 +28,23 @@ public sealed class FoundationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Web_health_tells_anonymous_and_workspace_callers_the_status_only_and_the_operator_every_check()
+    {
+        var workspace = await ApiClient.CreateWorkspace(system.WebAddress);
+        using var asWorkspace = new HttpRequestMessage(HttpMethod.Get, "/health") { Headers = { { "Authorization", "Bearer " + workspace.ApiKey } } };
+        foreach (var body in new[] { await system.Http.GetStringAsync("/health"), await (await system.Http.SendAsync(asWorkspace)).Content.ReadAsStringAsync() })
+        {
+            var health = System.Text.Json.Nodes.JsonNode.Parse(body)!.AsObject();
+            Assert.Equal(["status"], health.Select(p => p.Key));
+            Assert.Equal("Healthy", health["status"]!.GetValue<string>());
+        }
+
+        var full = await system.OperatorHealthAsync();
+        Assert.Equal("Healthy", full["checks"]!["cluster"]!["status"]!.GetValue<string>());
+        Assert.NotNull(full["checks"]!["asterisk"]);
+    }
+
+    [Fact]
     public async Task Web_health_is_healthy_only_while_the_cluster_answers()
     {
         var healthy = await system.Http.GetAsync("/health");

@@ -33,8 +33,28 @@ public class ConvocoreSystem : IAsyncLifetime
     public HttpClient Http { get; private set; } = null!;
     public Uri WebAddress { get; private set; } = null!;
 
+    /// <summary>The web app's /health as the operator sees it: every check with its data (503 while not healthy).</summary>
+    public async Task<System.Text.Json.Nodes.JsonNode> OperatorHealthAsync()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/health") { Headers = { { "Authorization", "Bearer " + OperatorKey } } };
+        using var response = await Http.SendAsync(request);
+        return System.Text.Json.Nodes.JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+    }
+
     /// <summary>Extra silo configuration, e.g. the Asterisk servers to connect to.</summary>
     protected virtual IEnumerable<KeyValuePair<string, string?>> SiloSettings => [];
+
+    /// <summary>
+    /// Extra web app configuration. By default the rate limits are out of the way: tests send requests far faster than
+    /// a client should, all from 127.0.0.1 (RateLimitTests runs with the limits it checks).
+    /// </summary>
+    protected virtual IEnumerable<KeyValuePair<string, string?>> WebSettings => new Dictionary<string, string?>
+    {
+        ["Convocore:RateLimits:PerKeyPerSecond"] = "1000000",
+        ["Convocore:RateLimits:PerKeyBurst"] = "1000000",
+        ["Convocore:RateLimits:FailedAuthenticationsPerMinute"] = "1000000",
+        ["Convocore:RateLimits:SignInsPerMinute"] = "1000000",
+    };
 
     public virtual async Task InitializeAsync()
     {
@@ -126,6 +146,7 @@ public class ConvocoreSystem : IAsyncLifetime
             host.UseSetting("Orleans:ClusterId", cluster.ClusterId);
             host.UseSetting("Orleans:ServiceId", cluster.ServiceId);
             host.UseSetting("Convocore:OperatorKey", OperatorKey);
+            foreach (var (key, value) in WebSettings) host.UseSetting(key, value);
             host.UseEnvironment("Testing");
             host.UseSetting(WebHostDefaults.ServerUrlsKey, "http://127.0.0.1:0");
             // A crash test stops the web app while a request is held at a commit point: don't wait it out.

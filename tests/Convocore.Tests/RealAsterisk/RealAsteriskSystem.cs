@@ -111,9 +111,8 @@ public sealed class RealAsteriskSystem : ConvocoreSystem
     /// "Connected (silo S127.0.0.1:...; WebSocket commands, Bulk variables over Http, Asterisk 23.4.1)".</summary>
     public async Task<string?> AsteriskHealthAsync()
     {
-        using var response = await Http.GetAsync("/health"); // 503 while Degraded: the body still says why
-        var health = JsonNode.Parse(await response.Content.ReadAsStringAsync());
-        return health?["checks"]?["asterisk"]?["data"]?[ServerName]?.GetValue<string>();
+        var health = await OperatorHealthAsync(); // 503 while Degraded: the body still says why
+        return health["checks"]?["asterisk"]?["data"]?[ServerName]?.GetValue<string>();
     }
 
     public override async Task DisposeAsync()

@@ -50,7 +50,7 @@ public sealed class RoutingResilienceTests : IAsyncLifetime
 
         await Eventually.True(async () => (await connection.Ensure()).State == AsteriskConnectionState.Replaced,
             "the silo's connection reads Replaced", seconds: 10);
-        var health = System.Text.Json.Nodes.JsonNode.Parse(await system.Http.GetStringAsync("/health"))!["checks"]!["asterisk"]!;
+        var health = (await system.OperatorHealthAsync())["checks"]!["asterisk"]!;
         Assert.NotEqual("Healthy", health["status"]!.GetValue<string>());
         Assert.StartsWith("Replaced", health["data"]!["sim-na"]!.GetValue<string>());
 

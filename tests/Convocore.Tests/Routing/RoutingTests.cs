@@ -116,6 +116,31 @@ public sealed class RoutingTests(RoutingSystem system) : IClassFixture<RoutingSy
     }
 
     [Fact]
+    public async Task A_call_that_the_dialplan_says_came_in_on_another_trunk_is_refused_as_unallocated_and_recorded_as_a_mismatch()
+    {
+        var setup = await NumberSetup.Create(system);
+        var number = TestNumbers.Next();
+        await setup.AddOk(number);
+        var otherTrunk = (await setup.Api.Post("/api/trunks", new { name = "Other provider", region = "NA" })).Body!["id"]!.GetValue<string>();
+        var stranger = await NumberSetup.Create(system);
+
+        foreach (var wrong in new[] { $"{setup.Workspace.Id}/{otherTrunk}", $"{stranger.Workspace.Id}/{stranger.TrunkId}", "not-a-trunk" })
+        {
+            var call = system.Asterisk.PlaceCall(number, "+442071230000", [number, wrong]);
+            var refused = await call.Outcome.WaitAsync(Patience);
+            Assert.Equal(CallOutcomeKind.HungUp, refused.Kind);
+            Assert.Equal(1, refused.Cause); // unallocated: the caller hears what an unknown number gives
+            var recorded = await system.RecordedCall(call.ChannelId);
+            Assert.Equal("trunk_mismatch", recorded.FailureReason);
+        }
+
+        var own = await system.Asterisk.PlaceCall(number, "+442071230000", [number, $"{setup.Workspace.Id}/{setup.TrunkId}"]).Outcome.WaitAsync(Patience);
+        Assert.Equal(CallOutcomeKind.Continued, own.Kind);
+        var unnamed = await system.Asterisk.PlaceCall(number, "+442071230000", [number, ""]).Outcome.WaitAsync(Patience);
+        Assert.Equal(CallOutcomeKind.Continued, unnamed.Kind);
+    }
+
+    [Fact]
     public async Task A_national_DID_is_routed_with_the_default_country_of_the_trunk_the_dialplan_names()
     {
         var setup = await NumberSetup.Create(system);
@@ -175,7 +200,7 @@ public sealed class RoutingTests(RoutingSystem system) : IClassFixture<RoutingSy
     [Fact]
     public async Task Web_health_shows_each_Asterisk_server_connection_and_the_routes_it_uses()
     {
-        var health = System.Text.Json.Nodes.JsonNode.Parse(await system.Http.GetStringAsync("/health"))!;
+        var health = await system.OperatorHealthAsync();
         var asterisk = health["checks"]!["asterisk"]!;
 
         Assert.Equal("Healthy", asterisk["status"]!.GetValue<string>());
