@@ -99,6 +99,8 @@ done
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 # ours, or ours+ws+nospin etc.: a system of its own (Redis, silo, web), Stasis app name without the punctuation.
 # Variants: ws  channel variables over the events WebSocket (Convocore:Asterisk:ChannelVariablesOverWebSocket);
+#           nootel  the silo without OpenTelemetry (OTEL_SDK_DISABLED=true), to see what traces and metrics cost;
+#           nolinger  call records written as they come, not gathered for Convocore:Calls:RecordLinger first;
 # Environment variables Convocore__... are passed to every silo.
 start_ours() {
   local s=$1 app tag redis_port web_port p
@@ -108,6 +110,8 @@ start_ours() {
   for p in "${parts[@]:1}"; do
     case "$p" in
       ws) extra+=(Convocore__Asterisk__ChannelVariablesOverWebSocket=true) ;;
+      nootel) extra+=(OTEL_SDK_DISABLED=true) ;;
+      nolinger) extra+=(Convocore__Calls__RecordLinger=00:00:00) ;;
       *) echo "unknown variant $p in $s" >&2; exit 2 ;;
     esac
   done
