@@ -35,6 +35,32 @@ internal sealed class FailureStreak(ILogger logger, string activity, TimeSpan fi
     public async Task PauseAfter(Exception exception, CancellationToken stoppingToken) =>
         await Task.Delay(Failed(exception), stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
 
+    /// <summary>
+    /// Runs <paramref name="round"/> every <paramref name="interval"/> until the shutdown; a failed round is retried after
+    /// the streak's pause instead.
+    /// </summary>
+    public async Task RunEvery(TimeSpan interval, Func<CancellationToken, Task> round, CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await round(stoppingToken);
+                Succeeded();
+            }
+            catch (Exception) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                await PauseAfter(ex, stoppingToken);
+                continue;
+            }
+            await Task.Delay(interval, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+    }
+
     public void Succeeded()
     {
         if (failures == 0) return;

@@ -153,24 +153,10 @@ internal sealed class CallRetention(
         if (!options.Value.Enabled) return;
         var interval = options.Value.TrimInterval;
         var failures = new FailureStreak(logger, "Removing calls past retention", TimeSpan.FromSeconds(1), interval);
-        while (!stoppingToken.IsCancellationRequested)
+        await failures.RunEvery(interval, async _ =>
         {
-            try
-            {
-                var removed = await TrimOnce();
-                if (removed > 0) logger.LogInformation("Removed {Count} calls older than {Days} days", removed, options.Value.RetentionDays);
-                failures.Succeeded();
-            }
-            catch (Exception) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception ex)
-            {
-                await failures.PauseAfter(ex, stoppingToken);
-                continue;
-            }
-            await Task.Delay(interval, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        }
+            var removed = await TrimOnce();
+            if (removed > 0) logger.LogInformation("Removed {Count} calls older than {Days} days", removed, options.Value.RetentionDays);
+        }, stoppingToken);
     }
 }

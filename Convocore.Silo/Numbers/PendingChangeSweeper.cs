@@ -19,24 +19,7 @@ internal sealed class PendingChangeSweeper(NumberIndex index, IGrainFactory grai
     {
         var interval = Interval;
         var failures = new FailureStreak(logger, "Looking for interrupted number changes", TimeSpan.FromMilliseconds(500), interval);
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                await SweepOnce(stoppingToken);
-                failures.Succeeded();
-            }
-            catch (Exception) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception ex)
-            {
-                await failures.PauseAfter(ex, stoppingToken);
-                continue;
-            }
-            await Task.Delay(interval, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        }
+        await failures.RunEvery(interval, SweepOnce, stoppingToken);
     }
 
     private async Task SweepOnce(CancellationToken stoppingToken)

@@ -49,6 +49,16 @@ internal static class BenchSilo
         return numbers;
     }
 
+    /// <summary>Silo settings for one Asterisk server: the simulator, with the bench's ARI user.</summary>
+    public static Dictionary<string, string?> ConnectedTo(AriSimulator.AriSimulator asterisk) => new()
+    {
+        ["Convocore:Asterisk:Servers:0:Name"] = "bench",
+        ["Convocore:Asterisk:Servers:0:Region"] = "NA",
+        ["Convocore:Asterisk:Servers:0:AriUrl"] = asterisk.BaseUrl.ToString(),
+        ["Convocore:Asterisk:Servers:0:Username"] = "bench",
+        ["Convocore:Asterisk:Servers:0:Password"] = "bench",
+    };
+
     /// <summary>The numbers <see cref="ConfigureNumbers"/> adds for the same count and offset.</summary>
     public static string[] Numbers(int count, int offset = 0) =>
         Enumerable.Range(0, count).Select(i => "+1555" + (3_000_000 + offset + i).ToString("D7", CultureInfo.InvariantCulture)).ToArray();

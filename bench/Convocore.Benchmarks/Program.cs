@@ -72,15 +72,9 @@ await using var floorAsterisk = new AriSimulator(new AriSimulatorOptions { Usern
 await asterisk.StartAsync();
 await floorAsterisk.StartAsync();
 
-using var host = await BenchSilo.StartAsync(redis, new Dictionary<string, string?>
-{
-    ["Convocore:Asterisk:Servers:0:Name"] = "bench",
-    ["Convocore:Asterisk:Servers:0:Region"] = "NA",
-    ["Convocore:Asterisk:Servers:0:AriUrl"] = asterisk.BaseUrl.ToString(),
-    ["Convocore:Asterisk:Servers:0:Username"] = "bench",
-    ["Convocore:Asterisk:Servers:0:Password"] = "bench",
-    ["Convocore:Analytics:Enabled"] = options.Analytics ? "true" : "false",
-});
+var siloSettings = BenchSilo.ConnectedTo(asterisk);
+siloSettings["Convocore:Analytics:Enabled"] = options.Analytics ? "true" : "false";
+using var host = await BenchSilo.StartAsync(redis, siloSettings);
 var grains = host.Services.GetRequiredService<IGrainFactory>();
 
 var numbers = await BenchSilo.ConfigureNumbers(grains, options.Numbers);

@@ -142,6 +142,38 @@ public sealed class AsteriskFixture : IAsyncLifetime
         return doc.RootElement.EnumerateArray().Select(c => c.GetProperty("id").GetString()!).ToList();
     }
 
+    /// <summary>Waits for a channel that is up in the stub agent (Answer + Wait), i.e. handed off and talking; its id.</summary>
+    public async Task<string> WaitForTalkingChannelAsync(TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            using (var response = await Ari.GetAsync("channels"))
+            {
+                response.EnsureSuccessStatusCode();
+                using var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+                foreach (var c in doc.RootElement.EnumerateArray())
+                {
+                    if (c.GetProperty("state").GetString() == "Up" &&
+                        c.GetProperty("dialplan").GetProperty("context").GetString() == "convocore-agent-talk")
+                        return c.GetProperty("id").GetString()!;
+                }
+            }
+            if (DateTime.UtcNow >= deadline) throw new TimeoutException("no channel came up in [convocore-agent-talk]");
+            await Task.Delay(50);
+        }
+    }
+
+    /// <summary><c>channel_ids</c> of <c>GET /ari/applications/convocore</c>: the channels in (or subscribed by) our app.</summary>
+    public async Task<IReadOnlyList<string>> AppChannelIdsAsync()
+    {
+        using var response = await Ari.GetAsync($"applications/{AppName}");
+        var body = await response.Content.ReadAsStringAsync();
+        if (!response.IsSuccessStatusCode) throw new HttpRequestException($"GET applications/{AppName}: {(int)response.StatusCode} {body}");
+        using var doc = JsonDocument.Parse(body);
+        return doc.RootElement.GetProperty("channel_ids").EnumerateArray().Select(c => c.GetString()!).ToList();
+    }
+
     /// <summary>Waits until <c>GET /ari/channels</c> is empty; returns the ids still there at the deadline.</summary>
     public async Task<IReadOnlyList<string>> WaitForNoChannelsAsync(TimeSpan timeout, CancellationToken ct = default)
     {

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text.Json;
 using Convocore.Contracts.Routing;
 using Convocore.Silo.Routing;
 using Convocore.Tests.Numbers;
@@ -46,8 +45,8 @@ public sealed class RealAsteriskCallRecordTests(AsteriskFixture asterisk, RealAs
         await setup.AddOk(number);
 
         var sipp = asterisk.CreateSipp().CallAsync(number, hold: Hold);
-        var talking = await WaitForTalkingChannelAsync();
-        Assert.DoesNotContain(talking, await StasisChannelsAsync()); // no subscription keeps it in our app
+        var talking = await asterisk.WaitForTalkingChannelAsync(TimeSpan.FromSeconds(15));
+        Assert.DoesNotContain(talking, await asterisk.AppChannelIdsAsync()); // no subscription keeps it in our app
         var result = await sipp;
         output.WriteLine(result.ToString());
         Assert.Equal(200, Assert.Single(result.Calls).FinalStatus);
@@ -74,7 +73,7 @@ public sealed class RealAsteriskCallRecordTests(AsteriskFixture asterisk, RealAs
 
         var clock = Stopwatch.StartNew();
         var sipp = asterisk.CreateSipp().CallAsync(number, hold: hold);
-        var talking = await WaitForTalkingChannelAsync();
+        var talking = await asterisk.WaitForTalkingChannelAsync(TimeSpan.FromSeconds(15));
         var owner = (await system.Client.GetGrain<IAsteriskConnectionGrain>(0).Ensure()).Silo;
         var ownerSilo = system.Cluster.Silos.OfType<InProcessSiloHandle>().Single(s => s.SiloAddress.ToString() == owner);
         var ownerRecorder = ownerSilo.SiloHost.Services.GetRequiredService<CallRecorder>();
@@ -114,35 +113,5 @@ public sealed class RealAsteriskCallRecordTests(AsteriskFixture asterisk, RealAs
             return found is not null;
         }, $"a call record for {number}", seconds: 20);
         return found!;
-    }
-
-    /// <summary>The channel up in the stub agent (Answer + Wait), i.e. handed off and talking.</summary>
-    private async Task<string> WaitForTalkingChannelAsync()
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
-        while (true)
-        {
-            using (var response = await asterisk.Ari.GetAsync("channels"))
-            {
-                response.EnsureSuccessStatusCode();
-                using var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
-                foreach (var c in doc.RootElement.EnumerateArray())
-                {
-                    if (c.GetProperty("state").GetString() == "Up" &&
-                        c.GetProperty("dialplan").GetProperty("context").GetString() == "convocore-agent-talk")
-                        return c.GetProperty("id").GetString()!;
-                }
-            }
-            if (DateTime.UtcNow >= deadline) throw new TimeoutException("no channel came up in [convocore-agent-talk]");
-            await Task.Delay(50);
-        }
-    }
-
-    private async Task<IReadOnlyList<string>> StasisChannelsAsync()
-    {
-        using var response = await asterisk.Ari.GetAsync($"applications/{AsteriskFixture.AppName}");
-        response.EnsureSuccessStatusCode();
-        using var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
-        return doc.RootElement.GetProperty("channel_ids").EnumerateArray().Select(c => c.GetString()!).ToList();
     }
 }

@@ -95,7 +95,7 @@ public sealed class RealAsteriskRoutingTests(AsteriskFixture asterisk, RealAster
         Assert.Equal(setup.TrunkId, await asterisk.GetGlobalAsync("LAST_TRUNK"));
         Assert.Equal(number, await asterisk.GetGlobalAsync("LAST_NUMBER"));
         Assert.Equal(callsBefore + 1, await AgentCallsAsync());
-        Assert.Empty(await StasisChannelsAsync());
+        Assert.Empty(await asterisk.AppChannelIdsAsync());
     }
 
     [SkippableFact]
@@ -204,15 +204,15 @@ public sealed class RealAsteriskRoutingTests(AsteriskFixture asterisk, RealAster
 
         // while the agent talks, the channel has left Stasis (continue) and our app holds nothing of it: no subscription,
         // its end comes from the hangup handler
-        var talking = await WaitForAgentChannelAsync(TimeSpan.FromSeconds(10));
-        Assert.DoesNotContain(talking, await StasisChannelsAsync());
+        var talking = await asterisk.WaitForTalkingChannelAsync(TimeSpan.FromSeconds(10));
+        Assert.DoesNotContain(talking, await asterisk.AppChannelIdsAsync());
         var result = await sipp;
         output.WriteLine(result.ToString());
         var call = Assert.Single(result.Calls);
         Assert.Equal(200, call.FinalStatus);
         Assert.Equal("local_bye", call.Ended); // sipp sent the BYE (and got 200 for it)
         Assert.Empty(await asterisk.WaitForNoChannelsAsync(NoChannelsTimeout));
-        Assert.Empty(await StasisChannelsAsync());
+        Assert.Empty(await asterisk.AppChannelIdsAsync());
         var channelId = Assert.Single(observer.ChannelsDialing(number));
         Assert.Equal(talking, channelId);
         var destroyed = await observer.WaitForDestroyedAsync(channelId);
@@ -273,7 +273,7 @@ public sealed class RealAsteriskRoutingTests(AsteriskFixture asterisk, RealAster
         Assert.Equal(calls, result.Successful);
         Assert.Equal(0, result.Failed);
         Assert.Empty(await asterisk.WaitForNoChannelsAsync(NoChannelsTimeout));
-        Assert.Empty(await StasisChannelsAsync());
+        Assert.Empty(await asterisk.AppChannelIdsAsync());
 
         var channels = observer.ChannelsDialing(number);
         Assert.Equal(calls, channels.Count);
@@ -347,39 +347,9 @@ public sealed class RealAsteriskRoutingTests(AsteriskFixture asterisk, RealAster
         return Assert.Single(result.Calls).FinalStatus ?? 0;
     }
 
-    /// <summary>Waits for a channel that is up in the stub agent (Answer + Wait), i.e. handed off and talking.</summary>
-    private async Task<string> WaitForAgentChannelAsync(TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (true)
-        {
-            using (var response = await asterisk.Ari.GetAsync("channels"))
-            {
-                response.EnsureSuccessStatusCode();
-                using var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
-                foreach (var c in doc.RootElement.EnumerateArray())
-                {
-                    if (c.GetProperty("state").GetString() == "Up" &&
-                        c.GetProperty("dialplan").GetProperty("context").GetString() == "convocore-agent-talk")
-                        return c.GetProperty("id").GetString()!;
-                }
-            }
-            if (DateTime.UtcNow >= deadline) throw new TimeoutException("no channel came up in [convocore-agent-talk]");
-            await Task.Delay(50);
-        }
-    }
 
     private async Task<int> AgentCallsAsync() => int.Parse(await asterisk.GetGlobalAsync("AGENT_CALLS") ?? "0");
 
-    /// <summary><c>channel_ids</c> of <c>GET /ari/applications/convocore</c>: the channels in (or subscribed by) our app.</summary>
-    private async Task<IReadOnlyList<string>> StasisChannelsAsync()
-    {
-        using var response = await asterisk.Ari.GetAsync($"applications/{AsteriskFixture.AppName}");
-        var body = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == HttpStatusCode.OK, $"GET applications/{AsteriskFixture.AppName}: {(int)response.StatusCode} {body}");
-        using var doc = JsonDocument.Parse(body);
-        return doc.RootElement.GetProperty("channel_ids").EnumerateArray().Select(c => c.GetString()!).ToList();
-    }
 
     /// <summary>A second ARI app with <c>subscribeAll</c>: sees every channel's events, takes part in no call.</summary>
     private sealed class ChannelObserver : IAsyncDisposable
