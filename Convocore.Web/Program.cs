@@ -23,6 +23,7 @@ var app = builder.Build();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseDashboardPages();
+app.UseFailedAuthenticationGate();
 app.UseAuthentication();
 app.UseRateLimiter();
 app.UseCsrfHeaderCheck();

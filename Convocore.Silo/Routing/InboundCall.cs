@@ -29,53 +29,80 @@ internal sealed class InboundCall(
         var call = new CallRecord(channelId, dialed, null, start.Channel.Caller.Number, null, null, null, region, server.DisplayName,
             start.Channel.CreationTime == default ? start.Timestamp : start.Channel.CreationTime,
             CallOutcome.Failed, null, null, null, null);
+        // Once opened, the call's record is written when its end is heard (OpenCalls), unless taken back below.
+        CallRecord? opened = null;
         try
         {
-            // Warm, the table answers at once; a miss asks the grains, within the bound.
-            var routing = table.Route(dialed, trunk);
             RouteDecision decision;
-            if (routing.IsCompletedSuccessfully) decision = routing.Result;
+            // [from-trunk] passes two arguments. More means the dialled number held a comma (the SIP user part is the
+            // caller's to choose): refused, so that only the dialplan names the trunk a call came in on.
+            if (start.Args.Count > 2) decision = RouteDecision.Unallocated(null);
             else
             {
-                metrics.TableMissed();
-                decision = await routing.AsTask().WaitAsync(options.DecisionTimeout);
-            }
-            if (decision.Number is { } known)
-            {
-                call = call with
+                // Warm, the table answers at once; a miss asks the grains, within the bound.
+                var routing = table.Route(dialed, trunk);
+                if (routing.IsCompletedSuccessfully) decision = routing.Result;
+                else
                 {
-                    PhoneNumber = known.PhoneNumber, WorkspaceId = known.WorkspaceId, TrunkId = known.TrunkId, AgentId = known.AgentId,
-                    Region = known.Region,
-                };
+                    metrics.TableMissed();
+                    decision = await routing.AsTask().WaitAsync(options.DecisionTimeout);
+                }
             }
 
             if (decision.HangupReason is { } reason)
             {
-                if (decision.Failure == CallFailure.TrunkMismatch)
-                    logger.LogWarning("Channel {ChannelId} on {Server} came in on trunk {CallTrunk} for a number of trunk {NumberTrunk}; refused as unallocated",
-                        channelId, server.DisplayName, trunk, decision.Number!.TrunkKey);
                 var hangup = client.HangupAsync(channelId, reason);
                 var outcome = CallRecords.Outcome(decision.Failure);
                 metrics.Routed(received, outcome, region, server.DisplayName);
-                recorder.Record(CallRecords.Released(call with { PhoneNumber = decision.PhoneNumber, FailureReason = outcome }, received, null));
-                await hangup;
+                // A call that came in on another trunk stays out of the number owner's call log: the caller chose it.
+                var refused = decision.Number is { } owned && decision.Failure != CallFailure.TrunkMismatch
+                    ? call with { PhoneNumber = owned.PhoneNumber, WorkspaceId = owned.WorkspaceId, TrunkId = owned.TrunkId, AgentId = owned.AgentId, Region = owned.Region }
+                    : call with { PhoneNumber = decision.PhoneNumber };
+                refused = CallRecords.Released(refused with { FailureReason = outcome }, received, null);
+                try
+                {
+                    await hangup;
+                }
+                catch (AriRequestException gone) when (gone.IsChannelGone)
+                {
+                    // The caller left first: refused all the same.
+                }
+                // Recorded once the hang-up landed: a connection lost before that gives the channel to the next one,
+                // which decides it again (AdoptWaitingChannels) and records it then.
+                recorder.Record(refused);
+                if (decision.Failure == CallFailure.TrunkMismatch)
+                    logger.LogWarning("Channel {ChannelId} on {Server} came in on trunk {CallTrunk} for a number of trunk {NumberTrunk}; refused as unallocated",
+                        channelId, server.DisplayName, trunk, decision.Number!.TrunkKey);
                 return;
             }
 
             var route = decision.Number!;
-            // The variables carry the hangup handler that reports the call's end (CallEnd): continue only once they landed.
+            opened = call with
+            {
+                PhoneNumber = route.PhoneNumber, WorkspaceId = route.WorkspaceId, TrunkId = route.TrunkId, AgentId = route.AgentId,
+                Region = route.Region, Outcome = CallOutcome.Routed,
+            };
+            // Opened before the variables go out: the hangup handler they carry (CallEnd) may report the end at once.
+            openCalls.Opened(opened);
             var setVariables = client.SetChannelVariablesAsync(channelId, route.Variables);
             metrics.Routed(received, "routed", region, server.DisplayName);
-            openCalls.Opened(call with { Outcome = CallOutcome.Routed });
             await setVariables;
+            // A caller who hung up meanwhile has had the end reported by the handler: continuing would only run the
+            // agent context on a hung-up channel.
+            if (!openCalls.IsOpen(opened)) return;
             await client.ContinueAsync(channelId, options.AgentContext, route.AgentId, 1);
         }
         catch (AriRequestException ex) when (ex.IsChannelGone)
         {
             // The caller hung up while we decided: nothing is left to release.
-            if (openCalls.Abandon(channelId, out var gone))
-                recorder.Record(CallRecords.Released(gone with { Outcome = CallOutcome.Failed, FailureReason = "caller_hung_up" }, received,
+            if (opened is not null && openCalls.Abandon(opened))
+                recorder.Record(CallRecords.Released(opened with { Outcome = CallOutcome.Failed, FailureReason = "caller_hung_up" }, received,
                     "caller hung up before the handoff"), wasOpened: true);
+        }
+        catch (AriDisconnectedException)
+        {
+            // The connection went while we were at it. The channel waits in Stasis for the next connection, which
+            // decides it again; a call already continued is followed through its open entry. Nothing to record here.
         }
         catch (Exception ex)
         {
@@ -84,9 +111,12 @@ internal sealed class InboundCall(
                 channelId, server.DisplayName, ex.GetType().Name);
             var internalFailure = CallRecords.Outcome(CallFailure.Internal);
             metrics.Routed(received, internalFailure, region, server.DisplayName);
-            var wasOpened = openCalls.Abandon(channelId, out _);
-            recorder.Record(CallRecords.Released(call with { Outcome = CallOutcome.Failed, FailureReason = internalFailure }, received, null),
-                wasOpened);
+            // An end already heard was recorded by OpenCalls: nothing more to write then.
+            if (opened is null || openCalls.Abandon(opened))
+            {
+                recorder.Record(CallRecords.Released((opened ?? call) with { Outcome = CallOutcome.Failed, FailureReason = internalFailure }, received, null),
+                    wasOpened: opened is not null);
+            }
             try
             {
                 await client.HangupAsync(channelId, "congestion");

@@ -30,8 +30,14 @@ internal sealed class OpenCalls(string server, CallRecorder recorder, ILogger lo
         return true;
     }
 
-    /// <summary>The handoff failed after the call was opened: the caller of this takes over recording it.</summary>
-    public bool Abandon(string channelId, out CallRecord call) => calls.TryRemove(channelId, out call!);
+    /// <summary>
+    /// The handoff failed after <paramref name="call"/> was opened: true when it was still open, and the caller of this
+    /// now records it; false when its end was heard already (and recorded) or another handling opened the channel since.
+    /// </summary>
+    public bool Abandon(CallRecord call) => calls.TryRemove(KeyValuePair.Create(call.ChannelId, call));
+
+    /// <summary>Whether <paramref name="call"/> is still open: its end not heard, nor opened again by another handling.</summary>
+    public bool IsOpen(CallRecord call) => calls.TryGetValue(call.ChannelId, out var open) && ReferenceEquals(open, call);
 
     /// <summary>
     /// On (re)connect: routed calls still up on the server are followed to their end, whichever silo routed them (the
@@ -48,8 +54,9 @@ internal sealed class OpenCalls(string server, CallRecorder recorder, ILogger lo
         {
             stored = await recorder.OpenCalls(server);
         }
-        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        catch (Exception ex)
         {
+            // Redis away, or an entry we cannot read: new calls must not wait for this, nor the connection drop.
             logger.LogWarning("Cannot read the open calls of Asterisk {Server} ({Error}); their ends go unrecorded", server, ex.Message);
             return;
         }

@@ -70,18 +70,20 @@ internal sealed class StasisConnection : IAsyncDisposable
                     "Connected to Asterisk {Server} ({Version}) as Stasis app {Application}: commands over {Transport}, channel variables {Variables} over {VariablesTransport}",
                     server.DisplayName, client.Routes.ServerVersion, options.Application, client.Routes.Transport, client.Routes.Variables,
                     client.Routes.VariablesTransport);
-                if (await DispatchAsync(client, adopted))
+                var connected = Stopwatch.StartNew();
+                var replaced = await DispatchAsync(client, adopted);
+                // Held long enough to count as ours again: the next replacement starts the backoff afresh.
+                if (connected.Elapsed > MaxRetryAfterReplaced) replacedRetry = FirstRetryAfterReplaced;
+                if (replaced)
                 {
                     State = AsteriskConnectionState.Replaced;
-                    retry = replacedRetry;
-                    replacedRetry = TimeSpan.FromTicks(Math.Min(replacedRetry.Ticks * 2, MaxRetryAfterReplaced.Ticks));
                     logger.LogError(
                         "Another ARI client took the Stasis app {Application} on Asterisk {Server}: its calls no longer reach this system; taking it back in {Retry}",
-                        options.Application, server.DisplayName, retry);
-                    await WaitToRetry(retry);
+                        options.Application, server.DisplayName, replacedRetry);
+                    await WaitToRetry(replacedRetry);
+                    replacedRetry = TimeSpan.FromTicks(Math.Min(replacedRetry.Ticks * 2, MaxRetryAfterReplaced.Ticks));
                     continue;
                 }
-                replacedRetry = FirstRetryAfterReplaced;
                 logger.LogWarning("Lost the ARI connection to Asterisk {Server}", server.DisplayName);
             }
             catch (OperationCanceledException) when (stopping.IsCancellationRequested)

@@ -29,7 +29,8 @@ internal sealed class RateLimitOptions
 /// <summary>
 /// ASP.NET Core's rate limiter in front of the API: a token bucket per credential, and fixed windows per client address
 /// for failed authentications and sign-ins (the requests that guess keys). A refused request gets 429 with Retry-After
-/// and a problem detail; what it asked for is not done. Anonymous pages and /health are not limited.
+/// and a problem detail; what it asked for is not done. Requests without credentials (pages, static files, /health) are
+/// not limited.
 /// </summary>
 internal static class RateLimits
 {
@@ -57,7 +58,11 @@ internal static class RateLimits
         var address = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
         if (HttpMethods.IsPost(request.Method) && request.Path.StartsWithSegments("/api/session"))
             return RateLimitPartition.GetFixedWindowLimiter("sign-in:" + address, _ => PerMinute(limits.SignInsPerMinute));
-        if (context.User.FindFirstValue(CredentialClaim) is { } credential)
+        // A principal without the claim (a dashboard cookie issued before it existed) is counted by its workspace.
+        var user = context.User;
+        var credential = user.FindFirstValue(CredentialClaim)
+                         ?? (user.Identity?.IsAuthenticated == true ? "principal:" + (user.FindFirstValue(ApiKeyAuthenticationHandler.WorkspaceClaim) ?? "operator") : null);
+        if (credential is not null)
         {
             return RateLimitPartition.GetTokenBucketLimiter("key:" + credential, _ => new TokenBucketRateLimiterOptions
             {
@@ -76,12 +81,34 @@ internal static class RateLimits
     private static FixedWindowRateLimiterOptions PerMinute(int permits) =>
         new() { PermitLimit = permits, Window = TimeSpan.FromMinutes(1), QueueLimit = 0, AutoReplenishment = true };
 
-    private static async ValueTask Reject(OnRejectedContext rejected, CancellationToken cancellationToken)
+    /// <summary>
+    /// Before authentication: an address that has used up its failed authentications is refused at once, so that
+    /// guessing keys costs the cluster nothing more (checked without taking a permit: only a failure takes one).
+    /// </summary>
+    public static IApplicationBuilder UseFailedAuthenticationGate(this IApplicationBuilder app) => app.Use(async (context, next) =>
     {
-        var seconds = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter)
+        if (context.Request.Headers.Authorization.Count > 0
+            && context.RequestServices.GetRequiredService<IOptions<RateLimiterOptions>>().Value.GlobalLimiter is { } limiter)
+        {
+            using var lease = limiter.AttemptAcquire(context, 0);
+            if (!lease.IsAcquired)
+            {
+                await TooManyRequests(context, lease);
+                return;
+            }
+        }
+        await next(context);
+    });
+
+    private static ValueTask Reject(OnRejectedContext rejected, CancellationToken cancellationToken) =>
+        new(TooManyRequests(rejected.HttpContext, rejected.Lease));
+
+    private static async Task TooManyRequests(HttpContext context, RateLimitLease lease)
+    {
+        var seconds = lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter)
             ? Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds))
             : 1;
-        var context = rejected.HttpContext;
+        context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
         context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
         await Results.Problem(
             detail: $"Too many requests: try again in {seconds} s",

@@ -112,6 +112,8 @@ public sealed class RealAsteriskCallRecordTests(AsteriskFixture asterisk, RealAs
             found = (await recorder.ReadLatest(1000)).FirstOrDefault(r => r.ChannelId == channelId && r.PhoneNumber == number);
             return found is not null;
         }, $"a call record for {number}", seconds: 20);
+        await Task.Delay(TimeSpan.FromSeconds(1)); // a second record, were one written, would be there by now
+        Assert.Single(await recorder.ReadLatest(1000), r => r.ChannelId == channelId);
         return found!;
     }
 }

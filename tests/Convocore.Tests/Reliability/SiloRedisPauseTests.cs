@@ -42,6 +42,7 @@ public sealed class SiloRedisPauseTests(ITestOutputHelper output) : IAsyncLifeti
         var during = new List<string>();
         while (DateTime.UtcNow - paused < LongerThanTheRedisTimeout) during.Add(await Call());
         redis.Resume();
+        var resumed = System.Diagnostics.Stopwatch.StartNew();
 
         // A background service that fails stops the host: give it time to do so before looking.
         await Task.Delay(TimeSpan.FromSeconds(3));
@@ -51,6 +52,8 @@ public sealed class SiloRedisPauseTests(ITestOutputHelper output) : IAsyncLifeti
         var after = await Call();
         foreach (var channel in during.Append(after))
             await Eventually.True(() => Ingested(channel), $"call {channel} is in the call log", 30);
+        output.WriteLine($"Redis paused {LongerThanTheRedisTimeout.TotalSeconds:F0} s; {during.Count} calls made meanwhile, all in the call log " +
+                         $"{resumed.Elapsed.TotalSeconds:F1} s after Redis came back (3 s of it waiting to see whether the silo stops)");
         // The sweeper reconciles again: a workspace marked as having a change in flight is settled and unmarked.
         var marked = "pausetest" + Guid.NewGuid().ToString("N")[..8];
         await Db.SetAddAsync("convocore:pending-workspaces", marked);
