@@ -1,4 +1,5 @@
 using System.Globalization;
+using Convocore.Silo.Routing;
 using Convocore.Silo.Routing.Ari;
 
 namespace Convocore.Benchmarks;
@@ -58,7 +59,7 @@ internal static class AriFloorApp
                 while (client.Events.TryRead(out var e))
                 {
                     if (print) Console.WriteLine($"{DateTimeOffset.UtcNow:HH:mm:ss.fff} {e.GetType().Name} {(e as StasisStart)?.Channel.Id} {string.Join(',', (e as StasisStart)?.Args ?? [])}");
-                    if (e is StasisStart { Args: ["call-ended", ..] }) continue;
+                    if (e is StasisStart end && CallEnd.IsEnd(end)) continue;
                     if (e is StasisStart start) _ = Handle(start);
                 }
             }
@@ -80,7 +81,7 @@ internal static class AriFloorApp
                 new("CONVOCORE_NUMBER", dialed),
                 new("CONVOCORE_PARAMS", "{}"),
             ];
-            if (hangupHandler) variables.Add(new("CHANNEL(hangup_handler_push)", "convocore-call-ended,s,1"));
+            if (hangupHandler) variables.Add(CallEnd.HangupHandler);
             try
             {
                 if (subscribe)
