@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using Convocore.Contracts.Routing;
 using Convocore.Silo.Routing.Ari;
-using StackExchange.Redis;
 
 namespace Convocore.Silo.Routing;
 
@@ -14,6 +13,8 @@ internal sealed class OpenCalls(string server, CallRecorder recorder, ILogger lo
     private const string UnheardEnd = "ended while no silo held the connection";
 
     private readonly ConcurrentDictionary<string, CallRecord> calls = new();
+    private readonly ConcurrentDictionary<string, (DateTimeOffset At, string? Cause)> earlyEnds = new();
+    private int following;
 
     /// <summary>A call handed to its agent: its end is recorded when Asterisk reports it.</summary>
     public void Opened(CallRecord call)
@@ -22,8 +23,19 @@ internal sealed class OpenCalls(string server, CallRecorder recorder, ILogger lo
         recorder.Opened(call);
     }
 
-    /// <summary>The call's channel is gone: its record with the real end. False when the call was not followed.</summary>
+    /// <summary>The call's end was heard: its record with the real end. False when the call is not followed here.</summary>
     public bool Ended(string channelId, DateTimeOffset endedAt, string? cause)
+    {
+        if (TryEnd(channelId, endedAt, cause)) return true;
+        if (Volatile.Read(ref following) == 0) return false;
+        // The open calls of earlier connections are still being read: the end waits for the call it belongs to.
+        earlyEnds[channelId] = (endedAt, cause);
+        if (!TryEnd(channelId, endedAt, cause)) return false; // read in the meantime?
+        earlyEnds.TryRemove(channelId, out _);
+        return true;
+    }
+
+    private bool TryEnd(string channelId, DateTimeOffset endedAt, string? cause)
     {
         if (!calls.TryRemove(channelId, out var call)) return false;
         recorder.Record(CallRecords.Ended(call, endedAt, cause));
@@ -40,35 +52,55 @@ internal sealed class OpenCalls(string server, CallRecorder recorder, ILogger lo
     public bool IsOpen(CallRecord call) => calls.TryGetValue(call.ChannelId, out var open) && ReferenceEquals(open, call);
 
     /// <summary>
-    /// On (re)connect: routed calls still up on the server are followed to their end, whichever silo routed them (the
-    /// subscription belongs to the app, so their ChannelDestroyed comes to this connection). Calls that ended while no
-    /// silo held the connection are recorded without an end, since nobody heard it.
+    /// On (re)connect: routed calls still up on the server are followed to their end, whichever silo routed them (their
+    /// hangup handler enters the app, so the end comes to this connection). Calls that ended while no silo held the
+    /// connection are recorded without an end, since nobody heard it. Returns at once: the open calls are read from
+    /// Redis in the background, so new calls never wait for Redis, and an end heard before its call is read waits for it.
     /// </summary>
     /// <param name="channels">The server's channels now; null when they could not be read (nothing is followed).</param>
-    public async Task FollowAsync(IReadOnlyList<Channel>? channels)
+    public void Follow(IReadOnlyList<Channel>? channels)
     {
         if (channels is null) return;
         var live = channels.Select(c => c.Id).ToHashSet(StringComparer.Ordinal);
-        IReadOnlyList<CallRecord> stored;
+        // Taken before this connection routes anything: the calls opened from now on are not in the list, and live.
+        var goneMeanwhile = calls.Keys.Where(id => !live.Contains(id)).ToArray();
+        Interlocked.Increment(ref following);
+        _ = FollowAsync(live, goneMeanwhile);
+    }
+
+    private async Task FollowAsync(HashSet<string> live, string[] goneMeanwhile)
+    {
         try
         {
-            stored = await recorder.OpenCalls(server);
+            foreach (var id in goneMeanwhile)
+                if (calls.TryRemove(id, out var gone)) recorder.Record(gone with { EndCause = UnheardEnd });
+            IReadOnlyList<CallRecord> stored;
+            try
+            {
+                stored = await recorder.OpenCalls(server);
+            }
+            catch (Exception ex)
+            {
+                // Redis away, or an entry we cannot read: the connection serves calls all the same.
+                logger.LogWarning("Cannot read the open calls of Asterisk {Server} ({Error}); their ends go unrecorded", server, ex.Message);
+                return;
+            }
+            foreach (var call in stored)
+            {
+                if (live.Contains(call.ChannelId))
+                {
+                    calls.TryAdd(call.ChannelId, call);
+                    if (earlyEnds.TryRemove(call.ChannelId, out var end)) TryEnd(call.ChannelId, end.At, end.Cause);
+                }
+                else if (!calls.ContainsKey(call.ChannelId))
+                {
+                    recorder.Record(call with { EndCause = UnheardEnd });
+                }
+            }
         }
-        catch (Exception ex)
+        finally
         {
-            // Redis away, or an entry we cannot read: new calls must not wait for this, nor the connection drop.
-            logger.LogWarning("Cannot read the open calls of Asterisk {Server} ({Error}); their ends go unrecorded", server, ex.Message);
-            return;
-        }
-
-        foreach (var call in stored)
-        {
-            if (live.Contains(call.ChannelId)) calls.TryAdd(call.ChannelId, call);
-            else if (!calls.ContainsKey(call.ChannelId)) recorder.Record(call with { EndCause = UnheardEnd });
-        }
-        foreach (var id in calls.Keys)
-        {
-            if (!live.Contains(id) && calls.TryRemove(id, out var gone)) recorder.Record(gone with { EndCause = UnheardEnd });
+            if (Interlocked.Decrement(ref following) == 0) earlyEnds.Clear();
         }
     }
 }

@@ -62,7 +62,7 @@ internal sealed class StasisConnection : IAsyncDisposable
                 await FilterEventsAsync(client);
                 var channels = await ListChannelsAsync(client);
                 var adopted = AdoptWaitingChannels(client, channels);
-                await openCalls.FollowAsync(channels);
+                openCalls.Follow(channels);
                 Routes = client.Routes;
                 State = AsteriskConnectionState.Connected;
                 retry = FirstRetry;

@@ -64,6 +64,32 @@ public sealed class RoutingResilienceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_connection_made_while_Redis_is_paused_routes_new_calls_without_waiting_for_the_open_calls_it_reads_from_Redis()
+    {
+        var setup = await NumberSetup.Create(system);
+        var number = TestNumbers.Next();
+        await setup.AddOk(number);
+        Assert.Equal(CallOutcomeKind.Continued, (await system.Asterisk.PlaceCall(number, "+15550001111").Outcome.WaitAsync(Patience)).Kind);
+
+        system.Redis.Pause();
+        try
+        {
+            system.Asterisk.DropEventConnections();
+            // Long enough for the silo to connect again (200 ms backoff): the call below reaches the new connection
+            // through its StasisStart, not as a channel adopted at connect time.
+            await Task.Delay(TimeSpan.FromSeconds(1.5));
+            Assert.Equal(1, system.Asterisk.GetEventConnectionCount(RoutingSystem.Application));
+            // Reading the open calls waits for Redis (a 5 s timeout); the call must not wait for that read.
+            var outcome = await system.Asterisk.PlaceCall(number, "+15550001111").Outcome.WaitAsync(TimeSpan.FromSeconds(3));
+            Assert.Equal(CallOutcomeKind.Continued, outcome.Kind);
+        }
+        finally
+        {
+            system.Redis.Resume();
+        }
+    }
+
+    [Fact]
     public async Task A_channel_left_waiting_in_Stasis_by_a_lost_connection_is_routed_once_the_silo_reconnects()
     {
         var setup = await NumberSetup.Create(system);
