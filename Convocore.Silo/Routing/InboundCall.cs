@@ -82,10 +82,13 @@ internal sealed class InboundCall(
                 PhoneNumber = route.PhoneNumber, WorkspaceId = route.WorkspaceId, TrunkId = route.TrunkId, AgentId = route.AgentId,
                 Region = route.Region, Outcome = CallOutcome.Routed,
             };
-            // Opened before the variables go out: the hangup handler they carry (CallEnd) may report the end at once.
-            openCalls.Opened(opened);
             var setVariables = client.SetChannelVariablesAsync(channelId, route.Variables);
             metrics.Routed(received, "routed", region, server.DisplayName);
+            // Followed once the first command is out (our own time ends there). An end reported before this line (the
+            // caller hanging up in that instant) finds no call to end; continue then finds the channel gone, and the
+            // call is recorded as the caller's hang-up before the handoff, which it was.
+            openCalls.Track(opened);
+            recorder.Opened(opened);
             await setVariables;
             // A caller who hung up meanwhile has had the end reported by the handler: continuing would only run the
             // agent context on a hung-up channel.

@@ -16,12 +16,11 @@ internal sealed class OpenCalls(string server, CallRecorder recorder, ILogger lo
     private readonly ConcurrentDictionary<string, (DateTimeOffset At, string? Cause)> earlyEnds = new();
     private int following;
 
-    /// <summary>A call handed to its agent: its end is recorded when Asterisk reports it.</summary>
-    public void Opened(CallRecord call)
-    {
-        calls[call.ChannelId] = call;
-        recorder.Opened(call);
-    }
+    /// <summary>
+    /// A call being handed to its agent: its end is recorded when it is heard. The caller also gives it to the recorder
+    /// (<see cref="CallRecorder.Opened"/>), so that a silo taking over can follow it.
+    /// </summary>
+    public void Track(CallRecord call) => calls[call.ChannelId] = call;
 
     /// <summary>The call's end was heard: its record with the real end. False when the call is not followed here.</summary>
     public bool Ended(string channelId, DateTimeOffset endedAt, string? cause)
