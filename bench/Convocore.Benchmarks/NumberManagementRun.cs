@@ -14,7 +14,7 @@ namespace Convocore.Benchmarks;
 /// </summary>
 internal static class NumberManagementRun
 {
-    private const string OperatorKey = "bench-operator-key";
+    internal const string OperatorKey = "bench-operator-key";
 
     public static async Task<int> Run(int adds, int listSize, int largeSize)
     {
@@ -79,7 +79,7 @@ internal static class NumberManagementRun
         return 0;
     }
 
-    private static async Task WaitHealthy(HttpClient http, ServiceProcess web, ServiceProcess silo)
+    internal static async Task WaitHealthy(HttpClient http, ServiceProcess web, ServiceProcess silo)
     {
         var deadline = Stopwatch.StartNew();
         while (true)
@@ -97,7 +97,7 @@ internal static class NumberManagementRun
         }
     }
 
-    private static async Task<JsonNode> Post(HttpClient http, string path, object body)
+    internal static async Task<JsonNode> Post(HttpClient http, string path, object body)
     {
         using var response = await http.PostAsJsonAsync(path, body);
         var text = await response.Content.ReadAsStringAsync();
@@ -148,13 +148,13 @@ internal static class NumberManagementRun
         return (pages, total, clock.Elapsed);
     }
 
-    private static string Summary(List<double> latencies) =>
+    internal static string Summary(List<double> latencies) =>
         $"n={latencies.Count} p50 {Percentile(latencies, 50):F2} ms, p90 {Percentile(latencies, 90):F2} ms, p99 {Percentile(latencies, 99):F2} ms, max {latencies.Max():F2} ms";
 
-    private static double Percentile(IEnumerable<double> values, double p) => LoadRun.Percentile(values.Order().ToArray(), p);
+    internal static double Percentile(IEnumerable<double> values, double p) => LoadRun.Percentile(values.Order().ToArray(), p);
 
     /// <summary>Distinct valid numbers: +1 555 followed by seven digits.</summary>
-    private sealed class NumberSource
+    internal sealed class NumberSource
     {
         private int next = 1_000_000;
         public string Next() => "+1555" + Interlocked.Increment(ref next).ToString("D7", CultureInfo.InvariantCulture);

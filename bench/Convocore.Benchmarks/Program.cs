@@ -18,6 +18,7 @@ using StackExchange.Redis;
 // Usage: dotnet run -c Release --project bench/Convocore.Benchmarks -- routing [--rates 500,2000] [--seconds 10] [--numbers 1000]
 //        [--runs 3] [--find-max [--step 250] [--max-rate 20000]]   (--find-max starts at the first of --rates)
 //        numbers [--numbers 100000]     number management through the REST API (silo and web as processes)
+//        workspace-reads [--runs 5]     GET /api/workspace while 500 adds into the same workspace are in flight
 //        memory --numbers 1000000       silo memory per configured number, routing warm
 //        micro [--filter '*E164*']      BenchmarkDotNet micro-benchmarks
 //        dialled [--unknown 10000] [--rates 500] [--runs 3]   calls to configured numbers beside random unknown DIDs
@@ -36,6 +37,10 @@ if (args.FirstOrDefault() == "numbers")
 {
     var settings = Arguments.Parse(args);
     return await NumberManagementRun.Run(adds: 1000, listSize: 10_000, largeSize: settings.Numbers == 1000 ? 100_000 : settings.Numbers);
+}
+if (args.FirstOrDefault() == "workspace-reads")
+{
+    return await WorkspaceReadsRun.Run(Arguments.Parse(args).Runs, adds: 500);
 }
 if (args.FirstOrDefault() == "ari-floor")
 {
