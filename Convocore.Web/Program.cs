@@ -22,6 +22,8 @@ builder.Services.AddDashboard();
 var app = builder.Build();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+// HTTPS from here on, also behind a TLS-terminating proxy (ASPNETCORE_FORWARDEDHEADERS_ENABLED=true lets it say so).
+if (!app.Environment.IsDevelopment()) app.UseHsts();
 app.UseDashboardPages();
 app.UseFailedAuthenticationGate();
 app.UseAuthentication();

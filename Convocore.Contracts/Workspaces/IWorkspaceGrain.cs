@@ -2,36 +2,36 @@ using Convocore.Contracts.Agents;
 using Convocore.Contracts.Common;
 using Convocore.Contracts.Numbers;
 using Convocore.Contracts.Trunks;
+using Orleans.Concurrency;
 
 namespace Convocore.Contracts.Workspaces;
 
 /// <summary>
-/// A workspace: its plan, API keys, agents and trunks, and the authority over its number quota. Every change
-/// to numbers, agents and trunks goes through it, one at a time, which is what keeps the quota exact and
-/// lets it refuse to orphan numbers.
+/// A workspace: its plan, agents and trunks, and the authority over its number quota. Every change to numbers, agents
+/// and trunks goes through it, one at a time, which is what keeps the quota exact and lets it refuse to orphan numbers.
+/// Reads interleave with a change in flight, so a dashboard never waits behind one. Its API keys are
+/// <see cref="IApiKeysGrain"/>'s.
 /// </summary>
 [Alias("convocore.workspace")]
 public interface IWorkspaceGrain : IGrainWithStringKey
 {
     Task<Outcome<CreatedWorkspace>> Create(string name, Plan plan);
+    [AlwaysInterleave]
     Task<WorkspaceSummary?> Get();
     Task<Outcome<WorkspaceSummary>> ChangePlan(Plan plan);
-
-    Task<Outcome<IssuedApiKey>> IssueApiKey();
-    Task<Outcome<Done>> RevokeApiKey(string keyId);
-    /// <summary>True when the secret is one of this workspace's live keys.</summary>
-    Task<bool> Authenticate(string secret);
 
     Task<Outcome<AgentInfo>> CreateAgent(AgentDraft draft);
     /// <param name="unlessChangedFrom">When given, the update is refused (<see cref="ConcurrentEdits.ChangedMeanwhile"/>) unless the agent is still this.</param>
     Task<Outcome<AgentInfo>> UpdateAgent(string agentId, AgentDraft draft, AgentDraft? unlessChangedFrom);
     Task<Outcome<Done>> DeleteAgent(string agentId);
+    [AlwaysInterleave]
     Task<IReadOnlyList<AgentInfo>> ListAgents();
 
     Task<Outcome<TrunkInfo>> CreateTrunk(TrunkDraft draft);
     /// <param name="unlessChangedFrom">When given, the update is refused (<see cref="ConcurrentEdits.ChangedMeanwhile"/>) unless the trunk is still this.</param>
     Task<Outcome<TrunkInfo>> UpdateTrunk(string trunkId, TrunkDraft draft, TrunkDraft? unlessChangedFrom);
     Task<Outcome<Done>> DeleteTrunk(string trunkId);
+    [AlwaysInterleave]
     Task<IReadOnlyList<TrunkInfo>> ListTrunks();
 
     Task<Outcome<NumberInfo>> AddNumber(AddNumber command);

@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using Convocore.Contracts.Agents;
 using Convocore.Contracts.Common;
 using Convocore.Contracts.Numbers;
@@ -13,29 +11,29 @@ using Orleans.Utilities;
 namespace Convocore.Silo.Workspaces;
 
 /// <summary>
-/// Number changes follow "reservation with idempotent completion": the change is written into the workspace's
-/// state first (pending), then the phone number grain is changed (the commit point: one write there), then the
-/// Redis lists are brought in line, then the pending entry is removed. A crash at any step leaves a pending
-/// entry, and <see cref="Settle"/> (on the next activation, or from the sweeper) completes the change from what
-/// the phone number grain says, so a number ends up either fully configured or absent.
+/// A workspace's plan and quota, its agents and trunks, and the authority over its numbers: changes go through it one at
+/// a time, which keeps the quota exact and lets it refuse to orphan numbers. How a number change survives a crash is
+/// <see cref="NumberChanges"/>; the API keys are <see cref="ApiKeysGrain"/>'s.
 /// </summary>
 internal sealed class WorkspaceGrain(
-    [PersistentState("workspace")] IPersistentState<WorkspaceState> state,
+    [PersistentState(WorkspaceGrain.StateName)] IPersistentState<WorkspaceState> state,
     NumberIndex index,
     NumberChangeProbe probe,
     TimeProvider clock,
     ILogger<WorkspaceGrain> logger) : Grain, IWorkspaceGrain
 {
+    public const string StateName = "workspace";
     private const int MaxNameLength = 120;
     private readonly ObserverManager<IWorkspaceObserver> observers = new(WorkspaceObservers.Expiry, logger);
+    private NumberChanges changes = null!;
     private int numberCount;
-    private bool markedPending;
 
     private string Id => this.GetPrimaryKeyString();
     private bool Exists => state.State.Name is not null;
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        changes = new NumberChanges(Id, state, index, GrainFactory, logger);
         if (!Exists) return;
         await Reconcile();
     }
@@ -45,10 +43,11 @@ internal sealed class WorkspaceGrain(
         if (Exists) return Failure.Conflict("Workspace already exists");
         if (string.IsNullOrWhiteSpace(name)) return Failure.Invalid("Name is required");
         if (name.Length > MaxNameLength) return Failure.Invalid($"Name must be at most {MaxNameLength} characters");
+        // The key first: a workspace that exists always has one, and a key of a workspace never written opens nothing.
+        var key = await GrainFactory.GetGrain<IApiKeysGrain>(Id).Issue();
         state.State.Name = name.Trim();
         state.State.Plan = plan;
         state.State.CreatedAt = clock.GetUtcNow();
-        var key = NewApiKey();
         await state.WriteStateAsync();
         return new CreatedWorkspace(Summary(), key);
     }
@@ -62,33 +61,6 @@ internal sealed class WorkspaceGrain(
         await state.WriteStateAsync();
         Changed(WorkspaceChangeKind.Plan);
         return Summary();
-    }
-
-    public async Task<Outcome<IssuedApiKey>> IssueApiKey()
-    {
-        if (!Exists) return WorkspaceNotFound;
-        var key = NewApiKey();
-        await state.WriteStateAsync();
-        return key;
-    }
-
-    public async Task<Outcome<Done>> RevokeApiKey(string keyId)
-    {
-        if (!Exists) return WorkspaceNotFound;
-        if (state.State.ApiKeys.RemoveAll(k => k.KeyId == keyId) == 0) return Failure.NotFound("API key not found");
-        await state.WriteStateAsync();
-        return Done.Instance;
-    }
-
-    public Task<bool> Authenticate(string secret)
-    {
-        var hash = Encoding.ASCII.GetBytes(ApiKeys.Hash(secret));
-        var match = false;
-        foreach (var key in state.State.ApiKeys)
-        {
-            match |= CryptographicOperations.FixedTimeEquals(hash, Encoding.ASCII.GetBytes(key.SecretHash));
-        }
-        return Task.FromResult(match);
     }
 
     public async Task<Outcome<AgentInfo>> CreateAgent(AgentDraft draft)
@@ -186,33 +158,23 @@ internal sealed class WorkspaceGrain(
             // A number that is configured already could not be added under any plan: say that, not the limit.
             return await Number(phoneNumber).GetAssignment() is null ? quotaFailure : Failure.Conflict(NumberRules.AlreadyExists);
         }
-        if (state.State.Pending.ContainsKey(phoneNumber)) await Reconcile();
+        if (changes.IsPending(phoneNumber)) await Reconcile();
 
         var trunk = (await Trunk(command.TrunkId).Get())!;
         var now = clock.GetUtcNow();
         var assignment = new NumberAssignment(Id, command.TrunkId, command.AgentId, command.Region ?? trunk.Region,
             command.AdditionalParamsJson, now, now, Guid.NewGuid());
         var change = new PendingNumberChange(assignment.OperationId, NumberChangeKind.Add, phoneNumber, null, assignment);
-
-        await Begin(change);
-        try
+        var claimed = await changes.Apply(change, async () =>
         {
-            if (!await Number(phoneNumber).Claim(assignment))
-            {
-                await Finish(change);
-                return Failure.Conflict(NumberRules.AlreadyExists);
-            }
+            if (!await Number(phoneNumber).Claim(assignment)) return false;
             await probe.Committed(change.Kind, phoneNumber);
-            await index.Move(phoneNumber, null, Entry(assignment));
-            numberCount++;
-            await Finish(change);
-            Changed(WorkspaceChangeKind.Numbers, command.TrunkId, phoneNumber);
-        }
-        catch (Exception ex)
-        {
-            await SettleAfterFailure(change, ex);
-            throw;
-        }
+            await index.Move(phoneNumber, null, NumberChanges.Entry(assignment));
+            return true;
+        }, Reconcile);
+        if (!claimed) return Failure.Conflict(NumberRules.AlreadyExists);
+        numberCount++;
+        Changed(WorkspaceChangeKind.Numbers, command.TrunkId, phoneNumber);
         return await Describe(phoneNumber, assignment);
     }
 
@@ -228,22 +190,15 @@ internal sealed class WorkspaceGrain(
             return Failure.Conflict(ConcurrentEdits.ChangedMeanwhile);
 
         var change = new PendingNumberChange(Guid.NewGuid(), NumberChangeKind.Reassign, command.PhoneNumber, current, null);
-        await Begin(change);
-        NumberAssignment? updated;
-        try
+        var updated = await changes.Apply(change, async () =>
         {
-            updated = await Number(command.PhoneNumber).Reassign(Id, command.TrunkId, command.AgentId,
+            var updated = await Number(command.PhoneNumber).Reassign(Id, command.TrunkId, command.AgentId,
                 command.AdditionalParamsJson, replaceParams: true, change.OperationId);
             await probe.Committed(change.Kind, command.PhoneNumber);
-            await index.Move(command.PhoneNumber, Entry(current), updated is null ? null : Entry(updated));
-            await Finish(change);
-            Changed(WorkspaceChangeKind.Numbers, command.TrunkId, command.PhoneNumber);
-        }
-        catch (Exception ex)
-        {
-            await SettleAfterFailure(change, ex);
-            throw;
-        }
+            await index.Move(command.PhoneNumber, NumberChanges.Entry(current), updated is null ? null : NumberChanges.Entry(updated));
+            return updated;
+        }, Reconcile);
+        Changed(WorkspaceChangeKind.Numbers, command.TrunkId, command.PhoneNumber);
         return updated is null ? Failure.NotFound(NumberRules.NumberNotFound) : await Describe(command.PhoneNumber, updated);
     }
 
@@ -254,38 +209,23 @@ internal sealed class WorkspaceGrain(
         if (await OwnedAssignment(trunkId, phoneNumber) is not { } current) return Failure.NotFound(NumberRules.NumberNotFound);
 
         var change = new PendingNumberChange(Guid.NewGuid(), NumberChangeKind.Delete, phoneNumber, current, null);
-        await Begin(change);
-        try
+        await changes.Apply(change, async () =>
         {
             await Number(phoneNumber).Release(Id, trunkId, change.OperationId);
             await probe.Committed(change.Kind, phoneNumber);
-            await index.Move(phoneNumber, Entry(current), null);
-            numberCount--;
-            await Finish(change);
-            Changed(WorkspaceChangeKind.Numbers, trunkId, phoneNumber);
-        }
-        catch (Exception ex)
-        {
-            await SettleAfterFailure(change, ex);
-            throw;
-        }
+            await index.Move(phoneNumber, NumberChanges.Entry(current), null);
+            return Done.Instance;
+        }, Reconcile);
+        numberCount--;
+        Changed(WorkspaceChangeKind.Numbers, trunkId, phoneNumber);
         return Done.Instance;
     }
 
     public async Task Reconcile()
     {
-        var settling = state.State.Pending.Count > 0;
-        foreach (var change in state.State.Pending.Values.ToArray())
-        {
-            await Settle(change);
-            state.State.Pending.Remove(change.PhoneNumber);
-        }
-        if (settling) await state.WriteStateAsync();
-        await index.ClearPending(Id);
-        // No longer marked in Redis: the next change must mark the workspace again, or a crash during it goes unswept.
-        markedPending = false;
+        var settled = await changes.SettleAll();
         numberCount = await index.CountInWorkspace(Id);
-        if (settling) Changed(WorkspaceChangeKind.Numbers);
+        if (settled) Changed(WorkspaceChangeKind.Numbers);
     }
 
     public Task Subscribe(IWorkspaceObserver observer)
@@ -307,80 +247,20 @@ internal sealed class WorkspaceGrain(
         observers.Notify(o => { _ = o.Changed(change); });
     }
 
-    /// <summary>Completes a change from what the phone number grain says happened. Safe to repeat.</summary>
-    private async Task Settle(PendingNumberChange change)
-    {
-        var number = Number(change.PhoneNumber);
-        var actual = await number.GetAssignment();
-        var ours = actual is not null && actual.WorkspaceId == Id;
-        switch (change.Kind)
-        {
-            case NumberChangeKind.Add:
-                // The claim is the commit point: it landed, so finish the add; it did not, so there is nothing to undo.
-                if (ours && actual!.OperationId == change.OperationId) await index.Move(change.PhoneNumber, null, Entry(actual));
-                break;
-            case NumberChangeKind.Reassign:
-                await index.Move(change.PhoneNumber, Entry(change.Before!), ours ? Entry(actual!) : null);
-                break;
-            case NumberChangeKind.Delete:
-                // The user asked for the delete and we wrote it down: finish it.
-                if (ours) await number.Release(Id, actual!.TrunkId, change.OperationId);
-                await index.Move(change.PhoneNumber, Entry(change.Before!), null);
-                break;
-        }
-        logger.LogInformation("Settled an interrupted {Kind} of a number in workspace {WorkspaceId}", change.Kind, Id);
-    }
-
     /// <summary>
     /// A change that failed and could not be settled yet may have given a number to an agent or trunk that the lists do not
     /// show yet: the counts are right only once it is settled. Throws (and the caller's delete fails) while it cannot be.
     /// </summary>
     private async Task SettlePending()
     {
-        if (state.State.Pending.Count > 0) await Reconcile();
-    }
-
-    private async Task SettleAfterFailure(PendingNumberChange change, Exception failure)
-    {
-        logger.LogWarning(failure, "A {Kind} of a number in workspace {WorkspaceId} failed; settling it", change.Kind, Id);
-        try
-        {
-            await Reconcile();
-        }
-        catch (Exception ex)
-        {
-            // Left pending: the sweeper settles it once the cluster answers again.
-            logger.LogWarning(ex, "Settling workspace {WorkspaceId} failed; the sweeper will retry", Id);
-        }
-    }
-
-    private async Task Begin(PendingNumberChange change)
-    {
-        state.State.Pending[change.PhoneNumber] = change;
-        if (markedPending)
-        {
-            await state.WriteStateAsync();
-            return;
-        }
-        await Task.WhenAll(state.WriteStateAsync(), index.MarkPending(Id));
-        markedPending = true;
-    }
-
-    /// <summary>
-    /// The workspace stays in the sweeper's pending set until the sweeper's next Reconcile clears it: clearing it here
-    /// would cost every change one more durable Redis write, and each is an fsync.
-    /// </summary>
-    private async Task Finish(PendingNumberChange change)
-    {
-        state.State.Pending.Remove(change.PhoneNumber);
-        await state.WriteStateAsync();
+        if (changes.Any) await Reconcile();
     }
 
     private Failure? QuotaFailure()
     {
         if (state.State.Plan.NumberLimit() is not { } limit) return null;
         var planName = state.State.Plan.ToString();
-        var inUse = numberCount + state.State.Pending.Values.Count(c => c.Kind == NumberChangeKind.Add);
+        var inUse = numberCount + changes.PendingAdds;
         if (inUse < limit) return null;
         return inUse == limit
             ? Failure.Forbidden($"Number limit reached: the {planName} plan allows {Count(limit)}")
@@ -407,22 +287,12 @@ internal sealed class WorkspaceGrain(
         return new NumberInfo(phoneNumber, a.TrunkId, a.AgentId, agent?.Title, a.Region, a.AdditionalParamsJson, a.CreatedAt, a.UpdatedAt);
     }
 
-    private IssuedApiKey NewApiKey()
-    {
-        var secret = ApiKeys.NewSecret();
-        var record = new ApiKeyRecord(Contracts.Common.Ids.New(), ApiKeys.Hash(secret), clock.GetUtcNow());
-        state.State.ApiKeys.Add(record);
-        return new IssuedApiKey(record.KeyId, ApiKeys.Format(Id, secret), record.CreatedAt);
-    }
-
     private WorkspaceSummary Summary() =>
         new(Id, state.State.Name!, state.State.Plan, state.State.Plan.NumberLimit(), numberCount, state.State.CreatedAt);
 
     private static Failure WorkspaceNotFound => Failure.NotFound("Workspace not found");
 
     private static string Count(int numbers) => numbers == 1 ? "1 number" : $"{numbers} numbers";
-
-    private IndexEntry Entry(NumberAssignment a) => new(a.WorkspaceId, a.TrunkId, a.AgentId);
 
     private IAgentWriter Agent(string agentId) => GrainFactory.GetGrain<IAgentWriter>(Contracts.Common.Ids.Scoped(Id, agentId));
     private ITrunkWriter Trunk(string trunkId) => GrainFactory.GetGrain<ITrunkWriter>(Contracts.Common.Ids.Scoped(Id, trunkId));

@@ -9,6 +9,7 @@ internal sealed class WorkspaceState
     [Id(0)] public string? Name { get; set; }
     [Id(1)] public Plan Plan { get; set; }
     [Id(2)] public DateTimeOffset CreatedAt { get; set; }
+    /// <summary>Where API keys were kept before they had a grain of their own; <see cref="ApiKeysGrain"/> takes them over and this is no longer written.</summary>
     [Id(3)] public List<ApiKeyRecord> ApiKeys { get; set; } = [];
     [Id(4)] public List<string> AgentIds { get; set; } = [];
     [Id(5)] public List<string> TrunkIds { get; set; } = [];
@@ -16,9 +17,6 @@ internal sealed class WorkspaceState
     /// <summary>Number changes begun and not yet finished: at most a few, normally none.</summary>
     [Id(6)] public Dictionary<string, PendingNumberChange> Pending { get; set; } = [];
 }
-
-[GenerateSerializer, Immutable, Alias("convocore.api-key-record")]
-internal sealed record ApiKeyRecord([property: Id(0)] string KeyId, [property: Id(1)] string SecretHash, [property: Id(2)] DateTimeOffset CreatedAt);
 
 internal enum NumberChangeKind
 {

@@ -10,8 +10,8 @@ namespace Convocore.Web.Api;
 
 /// <summary>
 /// "Authorization: Bearer &lt;key&gt;": the operator key from configuration (Convocore:OperatorKey), or a
-/// workspace API key, which the workspace grain checks. A workspace principal carries its workspace id, and
-/// every workspace endpoint works only inside that workspace.
+/// workspace API key, which the workspace's API keys grain checks. A workspace principal carries its workspace id and
+/// the id of its key (never the key), and every workspace endpoint works only inside that workspace.
 /// </summary>
 internal sealed class ApiKeyAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
@@ -22,6 +22,7 @@ internal sealed class ApiKeyAuthenticationHandler(
 {
     public const string SchemeName = "ApiKey";
     public const string WorkspaceClaim = "convocore:workspace";
+    public const string KeyIdClaim = "convocore:key-id";
     public const string OperatorRole = "operator";
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
@@ -33,19 +34,22 @@ internal sealed class ApiKeyAuthenticationHandler(
         if (configuration["Convocore:OperatorKey"] is { Length: > 0 } operatorKey
             && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(key), Encoding.UTF8.GetBytes(operatorKey)))
         {
-            return Success(key, new Claim(ClaimTypes.Role, OperatorRole));
+            return Success(new ClaimsIdentity([new Claim(ClaimTypes.Role, OperatorRole), new Claim(RateLimits.CredentialClaim, OperatorRole)], SchemeName));
         }
         if (ApiKeys.TryParse(key, out var workspaceId, out var secret)
-            && await cluster.GetGrain<IWorkspaceGrain>(workspaceId).Authenticate(secret))
+            && await cluster.GetGrain<IApiKeysGrain>(workspaceId).Authenticate(secret) is { } keyId)
         {
-            return Success(key, new Claim(WorkspaceClaim, workspaceId));
+            return Success(WorkspaceIdentity(workspaceId, keyId, SchemeName));
         }
         return AuthenticateResult.Fail("Unknown or revoked API key");
     }
 
-    private AuthenticateResult Success(string key, Claim claim) =>
-        AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(new ClaimsIdentity(
-            [claim, new Claim(RateLimits.CredentialClaim, RateLimits.Fingerprint(key))], SchemeName)), SchemeName));
+    /// <summary>The identity of a workspace key's holder, by API key or by a dashboard session started with it.</summary>
+    public static ClaimsIdentity WorkspaceIdentity(string workspaceId, string keyId, string scheme) =>
+        new([new Claim(WorkspaceClaim, workspaceId), new Claim(KeyIdClaim, keyId), new Claim(RateLimits.CredentialClaim, keyId)], scheme);
+
+    private AuthenticateResult Success(ClaimsIdentity identity) =>
+        AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
 }
 
 internal static class Principals
@@ -55,6 +59,8 @@ internal static class Principals
 
     public static string WorkspaceId(this ClaimsPrincipal user) =>
         user.FindFirstValue(ApiKeyAuthenticationHandler.WorkspaceClaim) ?? throw new InvalidOperationException("Not a workspace principal");
+
+    public static string? KeyId(this ClaimsPrincipal user) => user.FindFirstValue(ApiKeyAuthenticationHandler.KeyIdClaim);
 
     public static IWorkspaceGrain Workspace(this IClusterClient cluster, ClaimsPrincipal user) =>
         cluster.GetGrain<IWorkspaceGrain>(user.WorkspaceId());

@@ -1,7 +1,5 @@
 using System.Globalization;
 using System.Security.Claims;
-using System.Security.Cryptography;
-using System.Text;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
@@ -34,10 +32,8 @@ internal sealed class RateLimitOptions
 /// </summary>
 internal static class RateLimits
 {
-    /// <summary>A claim every authenticated principal carries: a fingerprint of its key, never the key.</summary>
+    /// <summary>A claim every authenticated principal carries: which credential it is (a key's id, never the key).</summary>
     public const string CredentialClaim = "convocore:credential";
-
-    public static string Fingerprint(string key) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(key)), 0, 8);
 
     public static IServiceCollection AddConvocoreRateLimits(this IServiceCollection services)
     {
@@ -58,11 +54,7 @@ internal static class RateLimits
         var address = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
         if (HttpMethods.IsPost(request.Method) && request.Path.StartsWithSegments("/api/session"))
             return RateLimitPartition.GetFixedWindowLimiter("sign-in:" + address, _ => PerMinute(limits.SignInsPerMinute));
-        // A principal without the claim (a dashboard cookie issued before it existed) is counted by its workspace.
-        var user = context.User;
-        var credential = user.FindFirstValue(CredentialClaim)
-                         ?? (user.Identity?.IsAuthenticated == true ? "principal:" + (user.FindFirstValue(ApiKeyAuthenticationHandler.WorkspaceClaim) ?? "operator") : null);
-        if (credential is not null)
+        if (context.User.FindFirstValue(CredentialClaim) is { } credential)
         {
             return RateLimitPartition.GetTokenBucketLimiter("key:" + credential, _ => new TokenBucketRateLimiterOptions
             {

@@ -11,6 +11,8 @@ internal static class DashboardServices
         services.AddSignalR();
         services.AddSingleton<WorkspaceFeeds>();
         services.AddHostedService(provider => provider.GetRequiredService<WorkspaceFeeds>());
+        services.AddSingleton<LiveConnections>();
+        services.AddHostedService(provider => provider.GetRequiredService<LiveConnections>());
         return services;
     }
 

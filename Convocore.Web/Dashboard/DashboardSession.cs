@@ -9,9 +9,11 @@ namespace Convocore.Web.Dashboard;
 internal sealed record SignInRequest(string? ApiKey);
 
 /// <summary>
-/// The browser signs in once with a workspace API key and then holds a cookie session; it calls the same REST API
-/// as any client. A request that carries an Authorization header is authenticated by the API key scheme as before,
-/// any other one by the session cookie.
+/// The browser signs in once with a workspace API key and then holds a session (<see cref="DashboardSessionStore"/>):
+/// the cookie carries only the session's id, and the session names the key's id, never the key. It calls the same
+/// REST API as any client. A request that carries an Authorization header is authenticated by the API key scheme as
+/// before, any other one by the session cookie. Every request checks that the session's key is still live, so revoking
+/// a key ends its sessions at once (and their live connections: <see cref="Live.LiveConnections"/>).
 /// </summary>
 internal static class DashboardSession
 {
@@ -29,8 +31,6 @@ internal static class DashboardSession
     public const string KeyRequired = "API key is required";
     public const string MissingCsrfHeader = "Requests signed in by cookie must send the X-Convocore-Request header";
 
-    private const string ApiKeyItem = "convocore:api-key";
-
     public static IServiceCollection AddDashboardSession(this IServiceCollection services)
     {
         services.AddAuthentication(options => options.DefaultScheme = SelectingScheme)
@@ -41,13 +41,19 @@ internal static class DashboardSession
                 options.Cookie.Name = CookieName;
                 options.Cookie.HttpOnly = true;
                 options.Cookie.SameSite = SameSiteMode.Strict;
-                options.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
                 options.ExpireTimeSpan = TimeSpan.FromHours(8);
                 options.SlidingExpiration = true;
                 options.Events.OnRedirectToLogin = context => Status(context.Response, StatusCodes.Status401Unauthorized);
                 options.Events.OnRedirectToAccessDenied = context => Status(context.Response, StatusCodes.Status403Forbidden);
                 options.Events.OnValidatePrincipal = EndSessionOfRevokedKey;
             });
+        services.AddSingleton<DashboardSessionStore>();
+        services.AddOptions<CookieAuthenticationOptions>(CookieScheme).Configure<DashboardSessionStore, IHostEnvironment>((options, store, environment) =>
+        {
+            options.SessionStore = store;
+            // Outside Development the dashboard is served over HTTPS (directly or behind a proxy that says so).
+            options.Cookie.SecurePolicy = environment.IsDevelopment() ? CookieSecurePolicy.SameAsRequest : CookieSecurePolicy.Always;
+        });
         return services;
     }
 
@@ -63,15 +69,12 @@ internal static class DashboardSession
             var key = fields.String("apiKey", "apiKey must be a string")?.Trim();
             if (fields.Failure is { } invalid) return Problems.From(invalid);
             if (string.IsNullOrEmpty(key)) return Problems.Invalid(KeyRequired);
-            if (!await IsLive(cluster, key, out var workspaceId)) return Results.Problem(detail: UnknownKey, statusCode: StatusCodes.Status401Unauthorized);
+            if (!ApiKeys.TryParse(key, out var workspaceId, out var secret)
+                || await cluster.GetGrain<IApiKeysGrain>(workspaceId).Authenticate(secret) is not { } keyId)
+                return Results.Problem(detail: UnknownKey, statusCode: StatusCodes.Status401Unauthorized);
 
-            var identity = new ClaimsIdentity(
-                [new Claim(ApiKeyAuthenticationHandler.WorkspaceClaim, workspaceId), new Claim(RateLimits.CredentialClaim, RateLimits.Fingerprint(key))],
-                CookieScheme);
-            var properties = new AuthenticationProperties { IsPersistent = false };
-            // Kept (encrypted in the cookie) so that revoking the key ends the session too.
-            properties.Items[ApiKeyItem] = key;
-            await context.SignInAsync(CookieScheme, new ClaimsPrincipal(identity), properties);
+            var identity = ApiKeyAuthenticationHandler.WorkspaceIdentity(workspaceId, keyId, CookieScheme);
+            await context.SignInAsync(CookieScheme, new ClaimsPrincipal(identity), new AuthenticationProperties { IsPersistent = false });
             return Results.Ok(new { workspaceId });
         }).AllowAnonymous().DocumentBody<SignInRequest>(RequestBodies.Json).ProducesBodyProblems()
             .WithSummary("Dashboard sign-in: exchanges a workspace API key for a session cookie");
@@ -103,15 +106,15 @@ internal static class DashboardSession
     private static async Task EndSessionOfRevokedKey(CookieValidatePrincipalContext context)
     {
         var cluster = context.HttpContext.RequestServices.GetRequiredService<IClusterClient>();
-        if (context.Properties.Items.TryGetValue(ApiKeyItem, out var key) && key is not null && await IsLive(cluster, key, out _)) return;
+        if (context.Principal is { } user && await IsLive(cluster, user)) return;
         context.RejectPrincipal();
         await context.HttpContext.SignOutAsync(CookieScheme);
     }
 
-    private static Task<bool> IsLive(IClusterClient cluster, string key, out string workspaceId) =>
-        ApiKeys.TryParse(key, out workspaceId, out var secret)
-            ? cluster.GetGrain<IWorkspaceGrain>(workspaceId).Authenticate(secret)
-            : Task.FromResult(false);
+    /// <summary>Whether the workspace key a principal was authenticated with (directly or by a session) is still live.</summary>
+    public static async Task<bool> IsLive(IClusterClient cluster, ClaimsPrincipal user) =>
+        user.FindFirstValue(ApiKeyAuthenticationHandler.WorkspaceClaim) is { } workspaceId && user.KeyId() is { } keyId
+        && await cluster.GetGrain<IApiKeysGrain>(workspaceId).IsLive(keyId);
 
     private static Task Status(HttpResponse response, int status)
     {

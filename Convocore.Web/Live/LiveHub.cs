@@ -9,7 +9,7 @@ namespace Convocore.Web.Live;
 /// its session (or API key) belongs to; clients call nothing on the hub.
 /// </summary>
 [Authorize(Policy = Principals.WorkspacePolicy)]
-internal sealed class LiveHub(WorkspaceFeeds feeds) : Hub
+internal sealed class LiveHub(WorkspaceFeeds feeds, LiveConnections connections) : Hub
 {
     public const string Path = "/hubs/live";
     public const string ChangedMessage = "workspaceChanged";
@@ -20,12 +20,16 @@ internal sealed class LiveHub(WorkspaceFeeds feeds) : Hub
     public override async Task OnConnectedAsync()
     {
         var workspaceId = Context.User!.WorkspaceId();
+        connections.Opened(Context);
         await Groups.AddToGroupAsync(Context.ConnectionId, Group(workspaceId));
         await feeds.Join(workspaceId);
         // The handshake completes before this method runs: only now is every later change sure to be pushed.
         await Clients.Caller.SendAsync(SubscribedMessage);
     }
 
-    public override async Task OnDisconnectedAsync(Exception? exception) =>
+    public override async Task OnDisconnectedAsync(Exception? exception)
+    {
+        connections.Closed(Context);
         await feeds.Leave(Context.User!.WorkspaceId());
+    }
 }

@@ -57,14 +57,17 @@ internal static class WorkspaceEndpoints
             // No fields, but a body that is there must still be a small JSON object, like every other write's.
             var body = await RequestBodies.ReadObject(http, RequestBodies.Json, optional: true);
             if (body.Problem is { } problem) return problem;
-            return (await cluster.GetGrain<IWorkspaceGrain>(id).IssueApiKey()).ToResult(key =>
-                Results.Created($"/api/admin/workspaces/{id}/api-keys/{key.KeyId}", new ApiKeyResponse(key.KeyId, key.ApiKey, key.CreatedAt)));
+            if (await cluster.GetGrain<IWorkspaceGrain>(id).Get() is null) return Problems.NotFound("Workspace not found");
+            var key = await cluster.GetGrain<IApiKeysGrain>(id).Issue();
+            return Results.Created($"/api/admin/workspaces/{id}/api-keys/{key.KeyId}", new ApiKeyResponse(key.KeyId, key.ApiKey, key.CreatedAt));
         }).Produces<ApiKeyResponse>(StatusCodes.Status201Created).ProducesBodyProblems().ProducesProblem(StatusCodes.Status404NotFound)
             .WithSummary("Issue another API key for a workspace (no body, or an empty JSON object)");
 
         admin.MapDelete("/{id}/api-keys/{keyId}", async (string id, string keyId, IClusterClient cluster) =>
-            (await cluster.GetGrain<IWorkspaceGrain>(id).RevokeApiKey(keyId)).ToResult(_ => Results.NoContent()))
-            .WithSummary("Revoke an API key; requests with it fail from now on");
+                await cluster.GetGrain<IWorkspaceGrain>(id).Get() is null
+                    ? Problems.NotFound("Workspace not found")
+                    : (await cluster.GetGrain<IApiKeysGrain>(id).Revoke(keyId)).ToResult(_ => Results.NoContent()))
+            .WithSummary("Revoke an API key; requests with it fail from now on, and its dashboard sessions and live connections end within seconds");
 
         app.MapGet("/api/workspace", async (ClaimsPrincipal user, IClusterClient cluster) =>
                 await cluster.Workspace(user).Get() is { } summary ? Results.Ok(ToResponse(summary)) : Problems.NotFound("Workspace not found"))

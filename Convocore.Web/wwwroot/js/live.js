@@ -23,8 +23,9 @@ export function connectLive({ onChange, onResync, status }) {
     .withUrl('/hubs/live')
     .withAutomaticReconnect({
       nextRetryDelayInMilliseconds: (context) => {
-        // Still failing: re-read once, which also notices a session that ended meanwhile (and goes to sign-in).
-        if (context.previousRetryCount === 2) onResync();
+        // Refused (the session ended, e.g. its key was revoked): re-read now, which finds that out and goes to sign-in.
+        // Still failing otherwise: re-read once, which also notices a session that ended meanwhile.
+        if (refused(context.retryReason) || context.previousRetryCount === 2) onResync();
         return delays[Math.min(context.previousRetryCount, delays.length - 1)];
       },
     })
@@ -42,6 +43,8 @@ export function connectLive({ onChange, onResync, status }) {
   current.onreconnected(() => setStatus(status, 'Connected, syncing…', false));
   current.onclose(() => {
     if (connection !== current) return;
+    // Closed by the server (its session ended, say) or out of retries: re-read, which finds a session that ended.
+    onResync();
     setStatus(status, 'Offline, retrying…', false);
     retryTimer = setTimeout(() => startConnection(current, status, onResync), 5000);
   });
@@ -49,12 +52,16 @@ export function connectLive({ onChange, onResync, status }) {
   startConnection(current, status, onResync);
 }
 
+// A negotiation the server refused for want of a live session: the client library keeps only the status in the message.
+const refused = (error) => error?.statusCode === 401 || /\b401\b/.test(error?.message ?? '');
+
 async function startConnection(current, status, onResync) {
   if (connection !== current) return;
   try {
     await current.start();
-  } catch {
+  } catch (error) {
     if (connection !== current) return;
+    if (refused(error)) onResync();
     setStatus(status, 'Offline, retrying…', false);
     retryTimer = setTimeout(() => startConnection(current, status, onResync), 3000);
   }

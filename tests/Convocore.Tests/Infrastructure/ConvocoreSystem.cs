@@ -134,10 +134,15 @@ public class ConvocoreSystem : IAsyncLifetime
         WebAddress = Http.BaseAddress!;
     }
 
-    /// <summary>Another replica of the web app on the same cluster and Redis, on its own port; the caller disposes it.</summary>
-    internal WebApplicationFactory<Convocore.Web.ClusterHealthCheck> StartAnotherWeb() => CreateWeb();
+    /// <summary>The services of the web app <see cref="Http"/> talks to.</summary>
+    internal IServiceProvider WebServices => web!.Services;
 
-    private WebApplicationFactory<Convocore.Web.ClusterHealthCheck> CreateWeb()
+    /// <summary>Another replica of the web app on the same cluster and Redis, on its own port; the caller disposes it.</summary>
+    /// <param name="settings">Configuration beside <see cref="WebSettings"/>, for this replica only.</param>
+    internal WebApplicationFactory<Convocore.Web.ClusterHealthCheck> StartAnotherWeb(IEnumerable<KeyValuePair<string, string?>>? settings = null) =>
+        CreateWeb(settings);
+
+    private WebApplicationFactory<Convocore.Web.ClusterHealthCheck> CreateWeb(IEnumerable<KeyValuePair<string, string?>>? settings = null)
     {
         var cluster = Cluster.Options;
         var factory = new WebApplicationFactory<Convocore.Web.ClusterHealthCheck>().WithWebHostBuilder(host =>
@@ -146,7 +151,7 @@ public class ConvocoreSystem : IAsyncLifetime
             host.UseSetting("Orleans:ClusterId", cluster.ClusterId);
             host.UseSetting("Orleans:ServiceId", cluster.ServiceId);
             host.UseSetting("Convocore:OperatorKey", OperatorKey);
-            foreach (var (key, value) in WebSettings) host.UseSetting(key, value);
+            foreach (var (key, value) in WebSettings.Concat(settings ?? [])) host.UseSetting(key, value);
             host.UseEnvironment("Testing");
             host.UseSetting(WebHostDefaults.ServerUrlsKey, "http://127.0.0.1:0");
             // A crash test stops the web app while a request is held at a commit point: don't wait it out.

@@ -1,0 +1,119 @@
+using Convocore.Contracts.Numbers;
+using Convocore.Silo.Numbers;
+
+namespace Convocore.Silo.Workspaces;
+
+/// <summary>
+/// The workspace's number-change protocol, "reservation with idempotent completion": the change is written into the
+/// workspace's state first (pending), then the phone number grain is changed (the commit point: one write there), then
+/// the Redis lists are brought in line, then the pending entry is removed. A crash at any step leaves a pending entry,
+/// and <see cref="SettleAll"/> (on the next activation, or from the sweeper) completes the change from what the phone
+/// number grain says, so a number ends up either fully configured or absent.
+/// </summary>
+internal sealed class NumberChanges(
+    string workspaceId,
+    IPersistentState<WorkspaceState> state,
+    NumberIndex index,
+    IGrainFactory grains,
+    ILogger logger)
+{
+    private bool markedPending;
+
+    public bool IsPending(string phoneNumber) => state.State.Pending.ContainsKey(phoneNumber);
+
+    public bool Any => state.State.Pending.Count > 0;
+
+    /// <summary>Adds begun and not finished: they count against the plan until settled.</summary>
+    public int PendingAdds => state.State.Pending.Values.Count(c => c.Kind == NumberChangeKind.Add);
+
+    /// <summary>
+    /// Runs the change's steps between writing it down and crossing it off. When a step fails, <paramref name="settle"/>
+    /// finishes or rolls back what landed (a failure there is left to the sweeper), and the failure goes to the caller.
+    /// </summary>
+    public async Task<T> Apply<T>(PendingNumberChange change, Func<Task<T>> steps, Func<Task> settle)
+    {
+        await Begin(change);
+        try
+        {
+            var result = await steps();
+            await Finish(change);
+            return result;
+        }
+        catch (Exception ex)
+        {
+            logger.LogWarning(ex, "A {Kind} of a number in workspace {WorkspaceId} failed; settling it", change.Kind, workspaceId);
+            try
+            {
+                await settle();
+            }
+            catch (Exception settling)
+            {
+                logger.LogWarning(settling, "Settling workspace {WorkspaceId} failed; the sweeper will retry", workspaceId);
+            }
+            throw;
+        }
+    }
+
+    /// <summary>Completes every change a crash or a failure interrupted; true when there was one. Safe to repeat.</summary>
+    public async Task<bool> SettleAll()
+    {
+        var settling = Any;
+        foreach (var change in state.State.Pending.Values.ToArray())
+        {
+            await Settle(change);
+            state.State.Pending.Remove(change.PhoneNumber);
+        }
+        if (settling) await state.WriteStateAsync();
+        await index.ClearPending(workspaceId);
+        // No longer marked in Redis: the next change must mark the workspace again, or a crash during it goes unswept.
+        markedPending = false;
+        return settling;
+    }
+
+    private async Task Settle(PendingNumberChange change)
+    {
+        var number = grains.GetGrain<IPhoneNumberGrain>(change.PhoneNumber);
+        var actual = await number.GetAssignment();
+        var ours = actual is not null && actual.WorkspaceId == workspaceId;
+        switch (change.Kind)
+        {
+            case NumberChangeKind.Add:
+                // The claim is the commit point: it landed, so finish the add; it did not, so there is nothing to undo.
+                if (ours && actual!.OperationId == change.OperationId) await index.Move(change.PhoneNumber, null, Entry(actual));
+                break;
+            case NumberChangeKind.Reassign:
+                await index.Move(change.PhoneNumber, Entry(change.Before!), ours ? Entry(actual!) : null);
+                break;
+            case NumberChangeKind.Delete:
+                // The user asked for the delete and we wrote it down: finish it.
+                if (ours) await number.Release(workspaceId, actual!.TrunkId, change.OperationId);
+                await index.Move(change.PhoneNumber, Entry(change.Before!), null);
+                break;
+        }
+        logger.LogInformation("Settled an interrupted {Kind} of a number in workspace {WorkspaceId}", change.Kind, workspaceId);
+    }
+
+    private async Task Begin(PendingNumberChange change)
+    {
+        state.State.Pending[change.PhoneNumber] = change;
+        if (markedPending)
+        {
+            await state.WriteStateAsync();
+            return;
+        }
+        await Task.WhenAll(state.WriteStateAsync(), index.MarkPending(workspaceId));
+        markedPending = true;
+    }
+
+    /// <summary>
+    /// The workspace stays in the sweeper's pending set until the sweeper's next settle clears it: clearing it here
+    /// would cost every change one more durable Redis write, and each is an fsync.
+    /// </summary>
+    private async Task Finish(PendingNumberChange change)
+    {
+        state.State.Pending.Remove(change.PhoneNumber);
+        await state.WriteStateAsync();
+    }
+
+    public static IndexEntry Entry(NumberAssignment a) => new(a.WorkspaceId, a.TrunkId, a.AgentId);
+}
