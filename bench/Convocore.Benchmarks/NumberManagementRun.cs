@@ -19,25 +19,8 @@ internal static class NumberManagementRun
     public static async Task<int> Run(int adds, int listSize, int largeSize)
     {
         using var redis = new LocalRedis();
-        using var silo = ServiceProcess.Start("Convocore.Silo", new Dictionary<string, string>
-        {
-            ["ConnectionStrings__redis"] = redis.ConnectionString,
-            ["ASPNETCORE_URLS"] = "http://127.0.0.1:0",
-            ["Orleans__Endpoints__SiloPort"] = ServiceProcess.FreePort().ToString(CultureInfo.InvariantCulture),
-            ["Orleans__Endpoints__GatewayPort"] = ServiceProcess.FreePort().ToString(CultureInfo.InvariantCulture),
-        });
-        var webUrl = $"http://127.0.0.1:{ServiceProcess.FreePort()}";
-        using var web = ServiceProcess.Start("Convocore.Web", new Dictionary<string, string>
-        {
-            ["ConnectionStrings__redis"] = redis.ConnectionString,
-            ["ASPNETCORE_URLS"] = webUrl,
-            ["Convocore__OperatorKey"] = OperatorKey,
-            // Seeding sends hundreds of adds a second with one key: far above a client's limit, on purpose.
-            ["Convocore__RateLimits__PerKeyPerSecond"] = "1000000",
-            ["Convocore__RateLimits__PerKeyBurst"] = "1000000",
-        });
-        using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 64 }) { BaseAddress = new Uri(webUrl) };
-        await WaitHealthy(http, web, silo);
+        using var processes = await ApiProcesses.StartAsync(redis, maxConnections: 64);
+        var http = processes.Http;
 
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", OperatorKey);
         var workspace = await Post(http, "/api/admin/workspaces", new { name = "bench", plan = "Enterprise" });
