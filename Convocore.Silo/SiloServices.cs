@@ -9,6 +9,9 @@ namespace Convocore.Silo;
 
 internal static class SiloServices
 {
+    /// <summary>How many grains' locations a silo remembers (Orleans' default is 1,000,000).</summary>
+    public const string DirectoryCacheSizeSetting = "Convocore:Silo:DirectoryCacheSize";
+
     /// <summary>What our grains need besides Orleans itself; the tests' silos call this too.</summary>
     public static IServiceCollection AddConvocoreSilo(this IServiceCollection services)
     {
@@ -29,6 +32,11 @@ internal static class SiloServices
         // An ARI connection lives on one silo; when that silo crashes, calls go unanswered until membership
         // declares it dead. Probing every second (three misses) brings a takeover within 5 s instead of ~14 s.
         services.Configure<ClusterMembershipOptions>(options => options.ProbeTimeout = TimeSpan.FromSeconds(1));
+        // Orleans remembers where each grain it looked up lives, deactivated ones too, up to a million by default. A caller
+        // dialling random numbers activates a phone number grain per number and would grow that cache by ~300 bytes each
+        // (BENCHMARKS.md, unknown DIDs): bounded to what a busy cluster's active grains need.
+        services.AddOptions<GrainDirectoryOptions>().Configure<IConfiguration>((options, configuration) =>
+            options.CacheSize = configuration.GetValue(DirectoryCacheSizeSetting, 20_000));
         services.AddOptions<AnalyticsOptions>().BindConfiguration(AnalyticsOptions.Section);
         services.AddSingleton<CallStore>();
         services.TryAddKeyedSingleton(CallRetention.ClockKey, (sp, _) => sp.GetRequiredService<TimeProvider>());

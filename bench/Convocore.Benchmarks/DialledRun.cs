@@ -1,3 +1,4 @@
+using Convocore.Silo;
 using System.Diagnostics;
 using Convocore.AriSimulator;
 using Microsoft.Extensions.DependencyInjection;
@@ -13,7 +14,8 @@ namespace Convocore.Benchmarks;
 /// </summary>
 internal static class DialledRun
 {
-    public static async Task<int> Run(int unknownPerRun, int rate, int runs, int configured)
+    /// <param name="directoryCacheSize">The silo's Convocore:Silo:DirectoryCacheSize; its default when null.</param>
+    public static async Task<int> Run(int unknownPerRun, int rate, int runs, int configured, string? directoryCacheSize)
     {
         using var own = new OwnTime { RoutedOnly = true };
         using var redis = new LocalRedis();
@@ -24,7 +26,9 @@ internal static class DialledRun
             Username = "bench", Password = "bench", RecordCommands = false, ContinuedCallDuration = TimeSpan.FromSeconds(1),
         });
         await asterisk.StartAsync();
-        using var host = await BenchSilo.StartAsync(redis, BenchSilo.ConnectedTo(asterisk));
+        var settings = BenchSilo.ConnectedTo(asterisk);
+        if (directoryCacheSize is not null) settings[SiloServices.DirectoryCacheSizeSetting] = directoryCacheSize;
+        using var host = await BenchSilo.StartAsync(redis, settings);
         var grains = host.Services.GetRequiredService<IGrainFactory>();
         var numbers = await BenchSilo.ConfigureNumbers(grains, configured);
         await asterisk.WaitForEventConnectionCountAsync("convocore", 1).WaitAsync(TimeSpan.FromSeconds(30));
@@ -33,7 +37,7 @@ internal static class DialledRun
         await Task.Delay(TimeSpan.FromSeconds(3)); // the warm-up's calls end and their records are written
         await management.ForceActivationCollection(TimeSpan.Zero);
         var (heapBefore, workingSetBefore) = MemoryRun.Measure();
-        Console.WriteLine($"machine: {Environment.ProcessorCount} cores; {configured} numbers configured; {unknownPerRun} distinct unknown DIDs per run, " +
+        Console.WriteLine($"machine: {Environment.ProcessorCount} cores; directory cache {directoryCacheSize ?? "default"}; {configured} numbers configured; {unknownPerRun} distinct unknown DIDs per run, " +
                           $"one between every two calls to configured numbers; rate {rate}/s of configured calls");
 
         var random = new Random(42);

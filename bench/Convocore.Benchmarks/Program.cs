@@ -21,7 +21,8 @@ using StackExchange.Redis;
 //        workspace-reads [--runs 5]     GET /api/workspace while 500 adds into the same workspace are in flight
 //        memory --numbers 1000000       silo memory per configured number, routing warm
 //        micro [--filter '*E164*']      BenchmarkDotNet micro-benchmarks
-//        dialled [--unknown 10000] [--rates 500] [--runs 3]   calls to configured numbers beside random unknown DIDs
+//        dialled [--unknown 10000] [--rates 500] [--runs 3] [--directory-cache 20000]
+//                                       calls to configured numbers beside random unknown DIDs
 //        ari-floor [--url http://127.0.0.1:8088] [--user u] [--password p] [--app floor]
 //                                       the ARI floor Stasis app of bench/sipp-load.sh, on a real Asterisk
 //        [--analytics on|off] [--hangup-after <seconds>]
@@ -48,10 +49,11 @@ if (args.FirstOrDefault() == "ari-floor")
 }
 if (args.FirstOrDefault() == "dialled")
 {
-    var dialled = Arguments.Parse(args.Where((a, i) => a != "--unknown" && (i == 0 || args[i - 1] != "--unknown")).ToArray());
-    var unknownAt = Array.IndexOf(args, "--unknown");
-    var unknown = unknownAt > 0 ? int.Parse(args[unknownAt + 1], CultureInfo.InvariantCulture) : 10_000;
-    return await DialledRun.Run(unknown, dialled.Rates[0], dialled.Runs, dialled.Numbers);
+    string? Option(string name) => Array.IndexOf(args, name) is var at and > 0 && at + 1 < args.Length ? args[at + 1] : null;
+    var own = new[] { "--unknown", "--directory-cache" };
+    var dialled = Arguments.Parse(args.Where((a, i) => !own.Contains(a) && (i == 0 || !own.Contains(args[i - 1]))).ToArray());
+    var unknown = Option("--unknown") is { } u ? int.Parse(u, CultureInfo.InvariantCulture) : 10_000;
+    return await DialledRun.Run(unknown, dialled.Rates[0], dialled.Runs, dialled.Numbers, Option("--directory-cache"));
 }
 if (args.FirstOrDefault() == "memory")
 {
