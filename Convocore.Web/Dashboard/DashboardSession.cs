@@ -74,13 +74,15 @@ internal static class DashboardSession
             await context.SignInAsync(CookieScheme, new ClaimsPrincipal(identity), properties);
             return Results.Ok(new { workspaceId });
         }).AllowAnonymous().DocumentBody<SignInRequest>(RequestBodies.Json).ProducesBodyProblems()
-            .WithSummary("Dashboard sign-in: exchanges a workspace API key for a session cookie");
+            .WithSummary("Dashboard sign-in: exchanges a workspace API key for a session cookie")
+            .Produces<SignInResponse>().ProducesProblems(StatusCodes.Status401Unauthorized, StatusCodes.Status403Forbidden);
 
         session.MapDelete("/", async (HttpContext context) =>
         {
             await context.SignOutAsync(CookieScheme);
             return Results.NoContent();
-        }).AllowAnonymous().WithSummary("Dashboard sign-out");
+        }).AllowAnonymous().WithSummary("Dashboard sign-out")
+            .Produces(StatusCodes.Status204NoContent).ProducesProblems(StatusCodes.Status403Forbidden);
     }
 
     /// <summary>

@@ -33,6 +33,9 @@ public class ConvocoreSystem : IAsyncLifetime
     public HttpClient Http { get; private set; } = null!;
     public Uri WebAddress { get; private set; } = null!;
 
+    /// <summary>The running web app's services (its endpoints, for one).</summary>
+    internal IServiceProvider WebServices => web!.Services;
+
     /// <summary>The web app's /health as the operator sees it: every check with its data (503 while not healthy).</summary>
     public async Task<System.Text.Json.Nodes.JsonNode> OperatorHealthAsync()
     {
