@@ -43,7 +43,13 @@ internal static class ApiDocument
                     Description = $"The dashboard's session cookie, from POST /api/session. Writes signed in by cookie must send the {DashboardSession.CsrfHeader} header.",
                 },
             };
+            // additionalParams is kept as the JSON the client sent, which must be an object (NumberRules); the generated
+            // schema of JsonElement is {}, which also matches the null of its nullable form.
+            document.Components.Schemas ??= new Dictionary<string, IOpenApiSchema>();
+            document.Components.Schemas["JsonElement"] = new OpenApiSchema { Type = JsonSchemaType.Object, Description = "Any JSON object" };
             document.Paths["/health"] = Health(document);
+            document.Tags ??= new HashSet<OpenApiTag>();
+            document.Tags.Add(new OpenApiTag { Name = "Health" });
             return Task.CompletedTask;
         });
         options.AddOperationTransformer(DescribePipeline);

@@ -160,6 +160,10 @@ public sealed class OpenApiContractTests(ConvocoreSystem system)
             yield break;
         }
         foreach (var error in Validate(document, schema, exchange.Body)) yield return error;
+        // A refusal says what is wrong, in the product's words; only the authentication pipeline's 401 and 403 say no more than their title.
+        if (exchange.ContentType == "application/problem+json" && exchange.Status is not (401 or 403)
+            && string.IsNullOrWhiteSpace(Text(JsonNode.Parse(exchange.Body)?["detail"])))
+            yield return "a problem without a detail";
     }
 
     /// <summary>Validates a body against a schema of the document, its $refs resolved in the document's components.</summary>
@@ -184,7 +188,7 @@ public sealed class OpenApiContractTests(ConvocoreSystem system)
             var results = compiled.Evaluate(instance.RootElement, new EvaluationOptions { OutputFormat = OutputFormat.List, RequireFormatValidation = true });
             if (results.IsValid) return [];
             return (results.Details ?? [results]).Where(d => d.Errors is { Count: > 0 })
-                .Select(d => $"{d.InstanceLocation}: {string.Join("; ", d.Errors!.Values)}").DefaultIfEmpty("does not validate").ToList();
+                .Select(d => $"{d.InstanceLocation}: {string.Join("; ", d.Errors!.Values)}").DefaultIfEmpty("does not validate: " + JsonSerializer.Serialize(results)).ToList();
         }
     }
 
