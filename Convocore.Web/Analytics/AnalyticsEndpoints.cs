@@ -46,7 +46,7 @@ internal static class AnalyticsEndpoints
     private static readonly TimeSpan DefaultRange = TimeSpan.FromDays(30);
     private static readonly TimeSpan MaxRange = TimeSpan.FromDays(366);
     private const int DefaultPageSize = 50;
-    private const int MaxPageSize = 200;
+    public const int MaxPageSize = 200;
 
     public static void MapAnalyticsEndpoints(this IEndpointRouteBuilder app)
     {

@@ -29,16 +29,19 @@ internal static class RequestValues
         size = defaultSize;
         if (limit is null) return null;
         if (!long.TryParse(limit, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var asked))
-            return Problems.Invalid($"limit must be a whole number of items per page, at most {max}");
+            return Problems.Invalid(NotAPageSize(max));
         size = (int)Math.Clamp(asked, 1, max);
         return null;
     }
 
+    public static string NotAnId(string name) => $"{name} in the path must be an id this API gave out: lowercase letters and digits";
+
+    public static string NotAPageSize(int max) => $"limit must be a whole number of items per page, at most {max}";
+
     private static IResult? Refusal(string name, string value) => name switch
     {
         "phoneNumber" => E164.Validate(value) is { } invalid ? Problems.From(invalid) : null,
-        _ when (name == "id" || name.EndsWith("Id", StringComparison.Ordinal)) && !Ids.IsWellFormed(value) =>
-            Problems.Invalid($"{name} is not a valid id: ids are lowercase letters and digits, as this API gives them out"),
+        _ when (name == "id" || name.EndsWith("Id", StringComparison.Ordinal)) && !Ids.IsWellFormed(value) => Problems.Invalid(NotAnId(name)),
         _ => null,
     };
 }

@@ -26,7 +26,8 @@ internal sealed record NumberPageResponse(IEnumerable<NumberResponse> Items, str
 internal static class NumberEndpoints
 {
     private const int DefaultPageSize = 100;
-    private const int MaxPageSize = 1000;
+    public const int MaxPageSize = 1000;
+    public const string InvalidCursor = "cursor is not a cursor this list gave out";
     private const string InvalidPhoneNumberType = "phoneNumber must be a string in E.164, such as +15551234567";
     private const string InvalidAgentIdType = "agentId must be a string";
     private static readonly string[] ChangeableFields = ["agentId", "additionalParams"];
@@ -38,6 +39,8 @@ internal static class NumberEndpoints
         numbers.MapGet("/", async (string trunkId, string? cursor, string? limit, ClaimsPrincipal user, IClusterClient cluster) =>
         {
             if (RequestValues.PageSize(limit, DefaultPageSize, MaxPageSize, out var size) is { } invalid) return invalid;
+            // The cursor is the last number of the page before.
+            if (cursor is not null && !E164.IsValid(cursor)) return Problems.Invalid(InvalidCursor);
             var page = await cluster.GetGrain<ITrunkGrain>(Ids.Scoped(user.WorkspaceId(), trunkId)).ListNumbers(cursor, size);
             return page is null
                 ? Problems.NotFound(NumberRules.TrunkNotFound)
