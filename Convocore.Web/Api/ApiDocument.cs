@@ -1,5 +1,6 @@
-using Convocore.Web.Dashboard;
+using System.Globalization;
 using System.Text.Json.Nodes;
+using Convocore.Web.Dashboard;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.OpenApi;
 using Microsoft.OpenApi;
@@ -13,9 +14,9 @@ namespace Convocore.Web.Api;
 /// </summary>
 internal static class ApiDocument
 {
-    public const string WorkspaceKey = "workspaceKey";
-    public const string OperatorKey = "operatorKey";
-    public const string Session = "dashboardSession";
+    private const string WorkspaceKey = "workspaceKey";
+    private const string OperatorKey = "operatorKey";
+    private const string Session = "dashboardSession";
 
     private const string ProblemJson = "application/problem+json";
     private const string TooManyRequests = "Too many requests; Retry-After tells when to try again";
@@ -58,13 +59,12 @@ internal static class ApiDocument
     /// <summary>/health is a health-check endpoint, not a route handler, so the API explorer does not see it.</summary>
     private static OpenApiPathItem Health(OpenApiDocument document)
     {
-        static OpenApiSchema Text() => new() { Type = JsonSchemaType.String };
         var check = new OpenApiSchema
         {
             Type = JsonSchemaType.Object,
             Properties = new Dictionary<string, IOpenApiSchema>
             {
-                ["status"] = Text(),
+                ["status"] = new OpenApiSchema { Type = JsonSchemaType.String },
                 ["description"] = new OpenApiSchema { Type = JsonSchemaType.String | JsonSchemaType.Null },
                 ["data"] = new OpenApiSchema { Type = JsonSchemaType.Object },
             },
@@ -136,7 +136,7 @@ internal static class ApiDocument
     private static void Problem(OpenApiOperation operation, OpenApiDocument document, int status, string description)
     {
         operation.Responses ??= new OpenApiResponses();
-        var key = status.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var key = status.ToString(CultureInfo.InvariantCulture);
         if (operation.Responses.ContainsKey(key)) return;
         operation.Responses[key] = new OpenApiResponse
         {
