@@ -33,10 +33,11 @@ app.UseAuthorization();
 // The checks name silo addresses, Asterisk servers and versions: for the operator only.
 app.MapDefaultEndpoints(showDetails: context => context.User.IsInRole(ApiKeyAuthenticationHandler.OperatorRole));
 app.MapOpenApi();
-app.MapWorkspaceEndpoints();
-app.MapAgentEndpoints();
-app.MapTrunkEndpoints();
-app.MapNumberEndpoints();
+var api = app.MapGroup("").CheckRouteValues();
+api.MapWorkspaceEndpoints();
+api.MapAgentEndpoints();
+api.MapTrunkEndpoints();
+api.MapNumberEndpoints();
+api.MapAnalyticsEndpoints();
 app.MapDashboard();
-app.MapAnalyticsEndpoints();
 app.Run();

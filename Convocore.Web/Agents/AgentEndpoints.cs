@@ -37,12 +37,16 @@ internal static class AgentEndpoints
             .WithSummary("Create an agent; voiceEnabled defaults to false and voice to none (a draft)");
 
         agents.MapGet("/", async (ClaimsPrincipal user, IClusterClient cluster) =>
-            Results.Ok((await cluster.Workspace(user).ListAgents()).Select(ToResponse)));
+            Results.Ok((await cluster.Workspace(user).ListAgents()).Select(ToResponse)))
+            .Produces<IEnumerable<AgentResponse>>()
+            .WithSummary("The workspace's agents");
 
         agents.MapGet("/{agentId}", async (string agentId, ClaimsPrincipal user, IClusterClient cluster) =>
             await Agent(cluster, user, agentId).Get() is { } agent
                 ? Results.Ok(ToResponse(agent))
-                : Problems.NotFound(NumberRules.AgentNotFound));
+                : Problems.NotFound(NumberRules.AgentNotFound))
+            .Produces<AgentResponse>().ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound)
+            .WithSummary("One agent of the workspace");
 
         agents.MapPut("/{agentId}", async (string agentId, HttpRequest http, ClaimsPrincipal user, IClusterClient cluster) =>
         {
@@ -51,7 +55,7 @@ internal static class AgentEndpoints
             var draft = Read(body.Body!, complete: true);
             if (draft.Failure is { } invalid) return Problems.From(invalid);
             return (await cluster.Workspace(user).UpdateAgent(agentId, draft.Value!, null)).ToResult(agent => Results.Ok(ToResponse(agent)));
-        }).DocumentBody<AgentReplacement>(RequestBodies.Json).Produces<AgentResponse>().ProducesBodyProblems().ProducesProblem(StatusCodes.Status404NotFound)
+        }).DocumentBody<AgentReplacement>(RequestBodies.Json).Produces<AgentResponse>().ProducesBodyProblems().ProducesProblems(StatusCodes.Status404NotFound)
             .WithSummary("Replace an agent: every field is required (voice may be null for none)")
             .WithDescription("To change some fields only, use PATCH.");
 
@@ -71,13 +75,15 @@ internal static class AgentEndpoints
                 write: (stored, draft) => workspace.UpdateAgent(agentId, draft, stored),
                 onSuccess: agent => Results.Ok(ToResponse(agent)));
         }).DocumentBody<AgentRequest>(RequestBodies.MergePatch).Produces<AgentResponse>().ProducesBodyProblems()
-            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblems(StatusCodes.Status404NotFound, StatusCodes.Status409Conflict)
             .WithSummary("Change some fields of an agent (JSON Merge Patch, RFC 7396): only the fields named change")
             .WithDescription("Content-Type: application/merge-patch+json. voice merges field by field; \"voice\": null removes it. " +
                              "title and voiceEnabled cannot be null.");
 
         agents.MapDelete("/{agentId}", async (string agentId, ClaimsPrincipal user, IClusterClient cluster) =>
             (await cluster.Workspace(user).DeleteAgent(agentId)).ToResult(_ => Results.NoContent()))
+            .Produces(StatusCodes.Status204NoContent)
+            .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound, StatusCodes.Status409Conflict)
             .WithSummary("Delete an agent; refused while it still answers numbers");
     }
 

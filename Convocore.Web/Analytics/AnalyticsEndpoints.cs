@@ -46,7 +46,7 @@ internal static class AnalyticsEndpoints
     private static readonly TimeSpan DefaultRange = TimeSpan.FromDays(30);
     private static readonly TimeSpan MaxRange = TimeSpan.FromDays(366);
     private const int DefaultPageSize = 50;
-    private const int MaxPageSize = 200;
+    public const int MaxPageSize = 200;
 
     public static void MapAnalyticsEndpoints(this IEndpointRouteBuilder app)
     {
@@ -54,7 +54,6 @@ internal static class AnalyticsEndpoints
 
         workspace.MapGet("/numbers/{phoneNumber}/analytics", async (string phoneNumber, string? from, string? to, ClaimsPrincipal user, IClusterClient cluster) =>
         {
-            if (E164.Validate(phoneNumber) is { } invalid) return Problems.From(invalid);
             if (Range(from, to, out var start, out var end) is { } problem) return Problems.Invalid(problem);
             var stats = await Analytics(cluster).ForNumber(user.WorkspaceId(), phoneNumber, start, end);
             return stats is null
@@ -62,7 +61,8 @@ internal static class AnalyticsEndpoints
                 : Results.Ok(new NumberAnalyticsResponse(phoneNumber, stats.From, stats.To, stats.TotalCalls, stats.SuccessfulCalls, stats.FailedCalls,
                     stats.FailureReasons, stats.AverageDurationSeconds, stats.P95DurationSeconds, stats.CallsByHourOfDay, Days(stats),
                     stats.ByRegion, stats.CallsByDayOfWeek, Hours(stats)));
-        }).WithSummary("Call figures of one number of this workspace over [from, to) (UTC; default the last 30 days)");
+        }).Produces<NumberAnalyticsResponse>().ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound)
+            .WithSummary("Call figures of one number of this workspace over [from, to) (UTC; default the last 30 days)");
 
         workspace.MapGet("/analytics", async (string? from, string? to, ClaimsPrincipal user, IClusterClient cluster) =>
         {
@@ -72,9 +72,10 @@ internal static class AnalyticsEndpoints
             return Results.Ok(new WorkspaceAnalyticsResponse(workspaceId, stats.From, stats.To, stats.TotalCalls, stats.SuccessfulCalls, stats.FailedCalls,
                 stats.FailureReasons, stats.AverageDurationSeconds, stats.P95DurationSeconds, stats.CallsByHourOfDay, Days(stats),
                 stats.ByRegion, stats.CallsByDayOfWeek, Hours(stats), Numbers(stats)));
-        }).WithSummary("Call figures of the whole workspace over [from, to), with the volume of each number");
+        }).Produces<WorkspaceAnalyticsResponse>().ProducesProblems(StatusCodes.Status400BadRequest)
+            .WithSummary("Call figures of the whole workspace over [from, to), with the volume of each number");
 
-        workspace.MapGet("/calls", async (string? phoneNumber, string? agentId, string? outcome, string? from, string? to, string? cursor, int? limit,
+        workspace.MapGet("/calls", async (string? phoneNumber, string? agentId, string? outcome, string? from, string? to, string? cursor, string? limit,
             ClaimsPrincipal user, IClusterClient cluster) =>
         {
             if (phoneNumber is not null && E164.Validate(phoneNumber) is { } invalid) return Problems.From(invalid);
@@ -90,15 +91,17 @@ internal static class AnalyticsEndpoints
             if (Range(from, to, out var start, out var end) is { } problem) return Problems.Invalid(problem);
             string? after = null;
             if (cursor is not null && (after = DecodeCursor(cursor)) is null) return Problems.Invalid(InvalidCursor);
+            if (RequestValues.PageSize(limit, DefaultPageSize, MaxPageSize, out var size) is { } invalidLimit) return invalidLimit;
 
-            var query = new CallLogQuery(start, end, phoneNumber, agentId, wanted, after, Math.Clamp(limit ?? DefaultPageSize, 1, MaxPageSize));
+            var query = new CallLogQuery(start, end, phoneNumber, agentId, wanted, after, size);
             var page = await Analytics(cluster).CallLog(user.WorkspaceId(), query);
             return page is null
                 ? Problems.Invalid(InvalidCursor)
                 : Results.Ok(new CallLogResponse(page.Items.Select(c => new CallLogEntryResponse(c.StartedAt, c.Caller, c.PhoneNumber, c.Dialed,
                     c.AgentId, c.Region, c.Outcome == CallOutcome.Routed ? "routed" : "failed", c.Reason, c.DurationSeconds, c.EndedAt, c.ChannelId)),
                     page.NextCursor is null ? null : Base64Url.EncodeToString(Encoding.UTF8.GetBytes(page.NextCursor))));
-        }).WithSummary("The workspace's calls, newest first, a page at a time (limit, default 50, at most 200): pass nextCursor back as cursor");
+        }).Produces<CallLogResponse>().ProducesProblems(StatusCodes.Status400BadRequest)
+            .WithSummary("The workspace's calls, newest first, a page at a time (limit, default 50, at most 200): pass nextCursor back as cursor");
 
         app.MapGet("/api/operator/unowned-calls", async (string? from, string? to, IClusterClient cluster) =>
         {
@@ -107,6 +110,7 @@ internal static class AnalyticsEndpoints
             return Results.Ok(new UnownedCallsResponse(stats.From, stats.To, stats.TotalCalls, stats.FailureReasons, stats.CallsByHourOfDay,
                 Days(stats), stats.ByRegion, stats.CallsByDayOfWeek, Hours(stats), Numbers(stats)));
         }).RequireAuthorization(Principals.OperatorPolicy).WithTags("Operator")
+          .Produces<UnownedCallsResponse>().ProducesProblems(StatusCodes.Status400BadRequest)
           .WithSummary("Calls to numbers that belong to no workspace, by dialed number, over [from, to)");
     }
 

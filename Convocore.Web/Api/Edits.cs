@@ -26,10 +26,8 @@ internal static class Edits
         });
 
     /// <summary>The refusals every write endpoint may answer, besides its own.</summary>
-    public static RouteHandlerBuilder ProducesBodyProblems(this RouteHandlerBuilder builder) => builder
-        .ProducesProblem(StatusCodes.Status400BadRequest)
-        .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-        .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
+    public static RouteHandlerBuilder ProducesBodyProblems(this RouteHandlerBuilder builder) =>
+        builder.ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType);
 
     /// <summary>
     /// Applies a merge patch to what is stored: reads it, merges, checks the result as a PUT would, and writes it back

@@ -75,15 +75,17 @@ internal static class DashboardSession
 
             var identity = ApiKeyAuthenticationHandler.WorkspaceIdentity(workspaceId, keyId, CookieScheme);
             await context.SignInAsync(CookieScheme, new ClaimsPrincipal(identity), new AuthenticationProperties { IsPersistent = false });
-            return Results.Ok(new { workspaceId });
+            return Results.Ok(new SignInResponse(workspaceId));
         }).AllowAnonymous().DocumentBody<SignInRequest>(RequestBodies.Json).ProducesBodyProblems()
-            .WithSummary("Dashboard sign-in: exchanges a workspace API key for a session cookie");
+            .WithSummary("Dashboard sign-in: exchanges a workspace API key for a session cookie")
+            .Produces<SignInResponse>().ProducesProblems(StatusCodes.Status401Unauthorized, StatusCodes.Status403Forbidden);
 
         session.MapDelete("/", async (HttpContext context) =>
         {
             await context.SignOutAsync(CookieScheme);
             return Results.NoContent();
-        }).AllowAnonymous().WithSummary("Dashboard sign-out");
+        }).AllowAnonymous().WithSummary("Dashboard sign-out")
+            .Produces(StatusCodes.Status204NoContent).ProducesProblems(StatusCodes.Status403Forbidden);
     }
 
     /// <summary>

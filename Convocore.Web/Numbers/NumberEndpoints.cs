@@ -26,7 +26,8 @@ internal sealed record NumberPageResponse(IEnumerable<NumberResponse> Items, str
 internal static class NumberEndpoints
 {
     private const int DefaultPageSize = 100;
-    private const int MaxPageSize = 1000;
+    public const int MaxPageSize = 1000;
+    public const string InvalidCursor = "cursor is not a cursor this list gave out";
     private const string InvalidPhoneNumberType = "phoneNumber must be a string in E.164, such as +15551234567";
     private const string InvalidAgentIdType = "agentId must be a string";
     private static readonly string[] ChangeableFields = ["agentId", "additionalParams"];
@@ -35,14 +36,17 @@ internal static class NumberEndpoints
     {
         var numbers = app.MapGroup("/api/trunks/{trunkId}/numbers").RequireAuthorization(Principals.WorkspacePolicy).WithTags("Phone numbers");
 
-        numbers.MapGet("/", async (string trunkId, string? cursor, int? limit, ClaimsPrincipal user, IClusterClient cluster) =>
+        numbers.MapGet("/", async (string trunkId, string? cursor, string? limit, ClaimsPrincipal user, IClusterClient cluster) =>
         {
-            var size = Math.Clamp(limit ?? DefaultPageSize, 1, MaxPageSize);
+            if (RequestValues.PageSize(limit, DefaultPageSize, MaxPageSize, out var size) is { } invalid) return invalid;
+            // The cursor is the last number of the page before.
+            if (cursor is not null && !E164.IsValid(cursor)) return Problems.Invalid(InvalidCursor);
             var page = await cluster.GetGrain<ITrunkGrain>(Ids.Scoped(user.WorkspaceId(), trunkId)).ListNumbers(cursor, size);
             return page is null
                 ? Problems.NotFound(NumberRules.TrunkNotFound)
                 : Results.Ok(new NumberPageResponse(page.Items.Select(ToResponse), page.NextCursor));
-        }).WithSummary("The trunk's numbers in E.164 order, a page at a time: pass nextCursor back as cursor");
+        }).Produces<NumberPageResponse>().ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound)
+            .WithSummary("The trunk's numbers in E.164 order, a page at a time: pass nextCursor back as cursor");
 
         numbers.MapPost("/", async (string trunkId, HttpRequest http, ClaimsPrincipal user, IClusterClient cluster) =>
         {
@@ -64,37 +68,35 @@ internal static class NumberEndpoints
             var outcome = await cluster.Workspace(user).AddNumber(command);
             return outcome.ToResult(number => Results.Created($"/api/trunks/{trunkId}/numbers/{Uri.EscapeDataString(number.PhoneNumber)}", ToResponse(number)));
         }).DocumentBody<AddNumberRequest>(RequestBodies.Json).Produces<NumberResponse>(StatusCodes.Status201Created).ProducesBodyProblems()
-            .ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblems(StatusCodes.Status403Forbidden, StatusCodes.Status404NotFound, StatusCodes.Status409Conflict)
             .WithSummary("Add a phone number (E.164) to a trunk and assign the agent that answers it");
 
         numbers.MapGet("/{phoneNumber}", async (string trunkId, string phoneNumber, ClaimsPrincipal user, IClusterClient cluster) =>
         {
             var workspaceId = user.WorkspaceId();
             if (await cluster.GetGrain<ITrunkGrain>(Ids.Scoped(workspaceId, trunkId)).Get() is null) return Problems.NotFound(NumberRules.TrunkNotFound);
-            if (!E164.IsValid(phoneNumber)
-                || await cluster.GetGrain<IPhoneNumberGrain>(phoneNumber).GetAssignment() is not { } a
+            if (await cluster.GetGrain<IPhoneNumberGrain>(phoneNumber).GetAssignment() is not { } a
                 || a.WorkspaceId != workspaceId || a.TrunkId != trunkId)
                 return Problems.NotFound(NumberRules.NumberNotFound);
             var agent = await cluster.GetGrain<IAgentGrain>(Ids.Scoped(workspaceId, a.AgentId)).Get();
             return Results.Ok(ToResponse(new NumberInfo(phoneNumber, trunkId, a.AgentId, agent?.Title, a.Region, a.AdditionalParamsJson, a.CreatedAt, a.UpdatedAt)));
-        }).WithSummary("One number of the trunk: the agent that answers it, its region and additionalParams");
+        }).Produces<NumberResponse>().ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound)
+            .WithSummary("One number of the trunk: the agent that answers it, its region and additionalParams");
 
         numbers.MapPut("/{phoneNumber}", async (string trunkId, string phoneNumber, HttpRequest http, ClaimsPrincipal user, IClusterClient cluster) =>
         {
-            if (E164.Validate(phoneNumber) is { } invalidNumber) return Problems.From(invalidNumber);
             var body = await RequestBodies.ReadObject(http, RequestBodies.Json);
             if (body.Problem is { } problem) return problem;
             var settings = Read(body.Body!, complete: true);
             if (settings.Failure is { } invalid) return Problems.From(invalid);
             var command = new ReassignNumber(trunkId, phoneNumber, settings.Value!.AgentId, settings.Value.AdditionalParamsJson);
             return (await cluster.Workspace(user).ReassignNumber(command)).ToResult(number => Results.Ok(ToResponse(number)));
-        }).DocumentBody<NumberReplacement>(RequestBodies.Json).Produces<NumberResponse>().ProducesBodyProblems().ProducesProblem(StatusCodes.Status404NotFound)
+        }).DocumentBody<NumberReplacement>(RequestBodies.Json).Produces<NumberResponse>().ProducesBodyProblems().ProducesProblems(StatusCodes.Status404NotFound)
             .WithSummary("Replace a number's settings: agentId and additionalParams are both required (additionalParams may be null for none)")
             .WithDescription("The number keeps its id and history; the next call goes to the agent given. To change one field only, use PATCH.");
 
         numbers.MapPatch("/{phoneNumber}", async (string trunkId, string phoneNumber, HttpRequest http, ClaimsPrincipal user, IClusterClient cluster) =>
         {
-            if (E164.Validate(phoneNumber) is { } invalidNumber) return Problems.From(invalidNumber);
             var body = await RequestBodies.ReadObject(http, RequestBodies.MergePatch);
             if (body.Problem is { } problem) return problem;
             var patch = new BodyFields(body.Body!);
@@ -115,13 +117,14 @@ internal static class NumberEndpoints
                     new ReassignNumber(trunkId, phoneNumber, settings.AgentId, settings.AdditionalParamsJson, stored)),
                 onSuccess: number => Results.Ok(ToResponse(number)));
         }).DocumentBody<NumberPatch>(RequestBodies.MergePatch).Produces<NumberResponse>().ProducesBodyProblems()
-            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblems(StatusCodes.Status404NotFound, StatusCodes.Status409Conflict)
             .WithSummary("Change a number's agent or additionalParams (JSON Merge Patch, RFC 7396): only the fields named change")
             .WithDescription("Content-Type: application/merge-patch+json. {\"agentId\": \"…\"} reassigns it in place; additionalParams merges " +
                              "member by member (a member set to null is removed); \"additionalParams\": null removes them all. agentId cannot be null.");
 
         numbers.MapDelete("/{phoneNumber}", async (string trunkId, string phoneNumber, ClaimsPrincipal user, IClusterClient cluster) =>
             (await cluster.Workspace(user).DeleteNumber(trunkId, phoneNumber)).ToResult(_ => Results.NoContent()))
+            .Produces(StatusCodes.Status204NoContent).ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound)
             .WithSummary("Delete a number; the next call to it is rejected as unallocated");
     }
 

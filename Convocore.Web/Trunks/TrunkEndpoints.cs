@@ -39,12 +39,16 @@ internal static class TrunkEndpoints
             .WithSummary("Create a SIP provider; active defaults to true");
 
         trunks.MapGet("/", async (ClaimsPrincipal user, IClusterClient cluster) =>
-            Results.Ok((await cluster.Workspace(user).ListTrunks()).Select(ToResponse)));
+            Results.Ok((await cluster.Workspace(user).ListTrunks()).Select(ToResponse)))
+            .Produces<IEnumerable<TrunkResponse>>()
+            .WithSummary("The workspace's SIP providers");
 
         trunks.MapGet("/{trunkId}", async (string trunkId, ClaimsPrincipal user, IClusterClient cluster) =>
             await Trunk(cluster, user, trunkId).Get() is { } trunk
                 ? Results.Ok(ToResponse(trunk))
-                : Problems.NotFound(NumberRules.TrunkNotFound));
+                : Problems.NotFound(NumberRules.TrunkNotFound))
+            .Produces<TrunkResponse>().ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound)
+            .WithSummary("One SIP provider of the workspace");
 
         trunks.MapPut("/{trunkId}", async (string trunkId, HttpRequest http, ClaimsPrincipal user, IClusterClient cluster) =>
         {
@@ -53,7 +57,7 @@ internal static class TrunkEndpoints
             var draft = Read(body.Body!, complete: true);
             if (draft.Failure is { } invalid) return Problems.From(invalid);
             return (await cluster.Workspace(user).UpdateTrunk(trunkId, draft.Value!, null)).ToResult(trunk => Results.Ok(ToResponse(trunk)));
-        }).DocumentBody<TrunkReplacement>(RequestBodies.Json).Produces<TrunkResponse>().ProducesBodyProblems().ProducesProblem(StatusCodes.Status404NotFound)
+        }).DocumentBody<TrunkReplacement>(RequestBodies.Json).Produces<TrunkResponse>().ProducesBodyProblems().ProducesProblems(StatusCodes.Status404NotFound)
             .WithSummary("Replace a SIP provider: every field is required (defaultCountry may be null for none)")
             .WithDescription("Set active to false to deactivate it (its numbers then reject calls). To change some fields only, use PATCH.");
 
@@ -73,13 +77,15 @@ internal static class TrunkEndpoints
                 write: (stored, draft) => workspace.UpdateTrunk(trunkId, draft, stored),
                 onSuccess: trunk => Results.Ok(ToResponse(trunk)));
         }).DocumentBody<TrunkRequest>(RequestBodies.MergePatch).Produces<TrunkResponse>().ProducesBodyProblems()
-            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblems(StatusCodes.Status404NotFound, StatusCodes.Status409Conflict)
             .WithSummary("Change some fields of a SIP provider (JSON Merge Patch, RFC 7396): only the fields named change")
             .WithDescription("Content-Type: application/merge-patch+json. {\"active\": false} deactivates it; \"defaultCountry\": null removes it. " +
                              "name, region and active cannot be null.");
 
         trunks.MapDelete("/{trunkId}", async (string trunkId, ClaimsPrincipal user, IClusterClient cluster) =>
             (await cluster.Workspace(user).DeleteTrunk(trunkId)).ToResult(_ => Results.NoContent()))
+            .Produces(StatusCodes.Status204NoContent)
+            .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound, StatusCodes.Status409Conflict)
             .WithSummary("Delete a SIP provider; refused while it still holds numbers");
     }
 

@@ -37,7 +37,9 @@ internal static class WorkspaceEndpoints
         admin.MapGet("/{id}", async (string id, IClusterClient cluster) =>
             await cluster.GetGrain<IWorkspaceGrain>(id).Get() is { } summary
                 ? Results.Ok(ToResponse(summary))
-                : Problems.NotFound("Workspace not found"));
+                : Problems.NotFound("Workspace not found"))
+            .Produces<WorkspaceResponse>().ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound)
+            .WithSummary("A workspace: plan, number limit (null when unlimited) and number count");
 
         admin.MapPut("/{id}/plan", async (string id, HttpRequest http, IClusterClient cluster) =>
         {
@@ -67,13 +69,15 @@ internal static class WorkspaceEndpoints
                 await cluster.GetGrain<IWorkspaceGrain>(id).Get() is null
                     ? Problems.NotFound("Workspace not found")
                     : (await cluster.GetGrain<IApiKeysGrain>(id).Revoke(keyId)).ToResult(_ => Results.NoContent()))
-            .WithSummary("Revoke an API key; requests with it fail from now on, and its dashboard sessions and live connections end within seconds");
+            .WithSummary("Revoke an API key; requests with it fail from now on, and its dashboard sessions and live connections end within seconds")
+            .Produces(StatusCodes.Status204NoContent).ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound);
 
         app.MapGet("/api/workspace", async (ClaimsPrincipal user, IClusterClient cluster) =>
                 await cluster.Workspace(user).Get() is { } summary ? Results.Ok(ToResponse(summary)) : Problems.NotFound("Workspace not found"))
             .RequireAuthorization(Principals.WorkspacePolicy)
             .WithTags("Workspace")
-            .WithSummary("The caller's workspace: plan, number limit (null when unlimited) and number count");
+            .WithSummary("The caller's workspace: plan, number limit (null when unlimited) and number count")
+            .Produces<WorkspaceResponse>();
     }
 
     private static WorkspaceResponse ToResponse(WorkspaceSummary s) => new(s.Id, s.Name, s.Plan, s.NumberLimit, s.NumberCount);

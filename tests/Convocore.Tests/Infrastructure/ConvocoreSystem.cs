@@ -33,6 +33,9 @@ public class ConvocoreSystem : IAsyncLifetime
     public HttpClient Http { get; private set; } = null!;
     public Uri WebAddress { get; private set; } = null!;
 
+    /// <summary>The running web app's services (its endpoints, for one).</summary>
+    internal IServiceProvider WebServices => web!.Services;
+
     /// <summary>The web app's /health as the operator sees it: every check with its data (503 while not healthy).</summary>
     public async Task<System.Text.Json.Nodes.JsonNode> OperatorHealthAsync()
     {
@@ -133,9 +136,6 @@ public class ConvocoreSystem : IAsyncLifetime
         Http = web.CreateClient();
         WebAddress = Http.BaseAddress!;
     }
-
-    /// <summary>The services of the web app <see cref="Http"/> talks to.</summary>
-    internal IServiceProvider WebServices => web!.Services;
 
     /// <summary>Another replica of the web app on the same cluster and Redis, on its own port; the caller disposes it.</summary>
     /// <param name="settings">Configuration beside <see cref="WebSettings"/>, for this replica only.</param>

@@ -1,0 +1,4 @@
+namespace Convocore.Web.Dashboard;
+
+/// <summary>What POST /api/session answers.</summary>
+internal sealed record SignInResponse(string WorkspaceId);
