@@ -13,6 +13,7 @@ internal static class SiloServices
     public static IServiceCollection AddConvocoreSilo(this IServiceCollection services)
     {
         services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<Orleans.Serialization.Serializers.IGeneralizedCodec, RedisExceptionCodec>();
         services.AddSingleton<NumberIndex>();
         services.TryAddSingleton<NumberChangeProbe>();
         services.AddHostedService<PendingChangeSweeper>();
