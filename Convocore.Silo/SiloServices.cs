@@ -14,6 +14,7 @@ internal static class SiloServices
     {
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<Orleans.Serialization.Serializers.IGeneralizedCodec, RedisExceptionCodec>();
+        services.AddSingleton<IIncomingGrainCallFilter, StorageFailureFilter>();
         services.AddSingleton<NumberIndex>();
         services.TryAddSingleton<NumberChangeProbe>();
         services.AddHostedService<PendingChangeSweeper>();

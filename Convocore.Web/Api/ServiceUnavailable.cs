@@ -2,6 +2,7 @@ using System.Globalization;
 using Convocore.Contracts.Common;
 using Microsoft.AspNetCore.Diagnostics;
 using Orleans.Runtime;
+using Orleans.Serialization;
 using Orleans.Storage;
 using StackExchange.Redis;
 
@@ -35,12 +36,18 @@ internal sealed class ServiceUnavailableHandler(IProblemDetailsService problems,
         });
     }
 
+    private const string RedisStorageFailure = "Orleans.Persistence.Redis.RedisStorageException";
+
     /// <summary>The exception, or one it wraps, says that storage or the cluster did not answer.</summary>
     internal static bool IsUnavailability(Exception exception) => exception switch
     {
         StorageUnavailableException or RedisException or TimeoutException => true,
         // SiloUnavailableException among them: the message could not be delivered or its target is gone.
         OrleansMessageRejectionException or GatewayTooBusyException or InconsistentStateException => true,
+        // Grain storage's own failure, wrapped by Orleans when a grain could not read its state to activate; by name, since
+        // the web app has no grain storage (and the type may arrive as a fallback that only names it).
+        _ when exception.GetType().FullName == RedisStorageFailure => true,
+        UnavailableExceptionFallbackException { ExceptionType: RedisStorageFailure } => true,
         AggregateException aggregate => aggregate.InnerExceptions.Any(IsUnavailability),
         { InnerException: { } inner } => IsUnavailability(inner),
         _ => false,
