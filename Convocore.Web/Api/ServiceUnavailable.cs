@@ -2,6 +2,7 @@ using System.Globalization;
 using Convocore.Contracts.Common;
 using Microsoft.AspNetCore.Diagnostics;
 using Orleans.Runtime;
+using Orleans.Runtime.Messaging;
 using Orleans.Serialization;
 using Orleans.Storage;
 using StackExchange.Redis;
@@ -42,8 +43,9 @@ internal sealed class ServiceUnavailableHandler(IProblemDetailsService problems,
     internal static bool IsUnavailability(Exception exception) => exception switch
     {
         StorageUnavailableException or RedisException or TimeoutException => true,
-        // SiloUnavailableException among them: the message could not be delivered or its target is gone.
-        OrleansMessageRejectionException or GatewayTooBusyException or InconsistentStateException => true,
+        // SiloUnavailableException among them: the message could not be delivered, its target is gone, or the silo it was
+        // to go to no longer answers (a crashed silo until membership declares it dead).
+        OrleansMessageRejectionException or ConnectionFailedException or GatewayTooBusyException or InconsistentStateException => true,
         // Grain storage's own failure, wrapped by Orleans when a grain could not read its state to activate; by name, since
         // the web app has no grain storage (and the type may arrive as a fallback that only names it).
         _ when exception.GetType().FullName == RedisStorageFailure => true,
