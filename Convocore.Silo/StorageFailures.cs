@@ -34,6 +34,9 @@ internal sealed class StorageFailureFilter : IIncomingGrainCallFilter
     internal static Exception? StorageFailure(Exception exception) => exception switch
     {
         StorageUnavailableException or RedisStorageException or RedisException or RedisTimeoutException => exception,
+        // StackExchange.Redis 2.13 lets the pipe's own error out when a command is written as the connection dies
+        // ("Writing is not allowed after writer was completed"): Redis was killed, not a bug of ours.
+        InvalidOperationException when exception.StackTrace?.Contains("at StackExchange.Redis.PhysicalConnection.", StringComparison.Ordinal) == true => exception,
         AggregateException aggregate => aggregate.InnerExceptions.Select(StorageFailure).FirstOrDefault(f => f is not null),
         { InnerException: { } inner } => StorageFailure(inner),
         _ => null,

@@ -35,19 +35,9 @@ public sealed class RedisFaultTests(ITestOutputHelper output) : IAsyncLifetime
 
         system.Redis.Pause();
         var paused = load.Now;
-        // Besides the changes (each waits for Redis' timeout twice: the change, then settling it), a read that needs Redis:
-        // an agent's number count.
-        var reads = new List<(TimeSpan Answered, ApiResponse Response)>();
-        var reader = load.Workspaces[0];
-        var reading = Task.Run(async () =>
-        {
-            while (load.Now - paused < TimeSpan.FromSeconds(10))
-                reads.Add((load.Now, await reader.Setup.Api.Get($"/api/agents/{reader.AgentIds[0]}").WaitAsync(TimeSpan.FromSeconds(40))));
-        });
         await Task.Delay(TimeSpan.FromSeconds(10));
         system.Redis.Resume();
         var resumed = load.Now;
-        await reading;
         await Task.Delay(TimeSpan.FromSeconds(8));
         await load.StopAsync();
 
@@ -65,12 +55,8 @@ public sealed class RedisFaultTests(ITestOutputHelper output) : IAsyncLifetime
             : $"the last request that failed was sent {(lastFailed.Started - resumed).TotalSeconds:F1} s after Redis came back: {lastFailed}");
         foreach (var r in requests.Where(r => !r.Acknowledged).Take(20)) output.WriteLine(r.ToString());
 
-        output.WriteLine($"reads of an agent while Redis was frozen: " + string.Join(", ", reads.Select(r => $"{(int)r.Response.Status} at {(r.Answered - paused).TotalSeconds:F1} s")));
         load.AssertEveryAnswerIsExpectedOrUnavailable();
         Assert.Contains(duringPause, r => r.Unavailable);
-        Assert.All(reads, r => Assert.True(r.Response.Status == HttpStatusCode.OK || (r.Response.Status == HttpStatusCode.ServiceUnavailable
-            && r.Response.RetryAfter == TimeSpan.FromSeconds(3) && r.Response.Detail == "The service is briefly unavailable; retry after 3 seconds"), r.Response.ToString()));
-        Assert.Contains(reads, r => r.Response.Status == HttpStatusCode.ServiceUnavailable && r.Answered < resumed);
         // Each storage step waits at most Redis' 5 s timeout, each grain call at most Orleans' 30 s response timeout.
         Assert.True(slowest.Took < TimeSpan.FromSeconds(30), $"a request took {slowest.Took.TotalSeconds:F1} s: {slowest}");
         Assert.True(lastFailed is null || lastFailed.Started - resumed < TimeSpan.FromSeconds(5),
