@@ -60,7 +60,7 @@ public sealed class RedisFaultTests(ITestOutputHelper output) : IAsyncLifetime
         // Each storage step waits at most Redis' 5 s timeout, each grain call at most Orleans' 30 s response timeout.
         Assert.True(slowest.Took < TimeSpan.FromSeconds(30), $"a request took {slowest.Took.TotalSeconds:F1} s: {slowest}");
         Assert.True(lastFailed is null || lastFailed.Started - resumed < TimeSpan.FromSeconds(5),
-            $"a request sent {(lastFailed!.Started - resumed).TotalSeconds:F1} s after Redis came back failed: {lastFailed}");
+            $"a request sent 5 s or more after Redis came back failed: {lastFailed}");
         var ended = await load.AssertEveryCallEnded(TimeSpan.FromSeconds(30));
         output.WriteLine($"{load.Calls.Count} calls: " + string.Join(", ", ended.Select(e => $"{e.Value} {e.Key}")));
         var (known, unknown) = await Settling.Within(TimeSpan.FromSeconds(15), load.AssertFinalStateMatchesWhatWasAcknowledged);
@@ -98,7 +98,7 @@ public sealed class RedisFaultTests(ITestOutputHelper output) : IAsyncLifetime
         var (known, unknown) = await Settling.Within(TimeSpan.FromSeconds(15), load.AssertFinalStateMatchesWhatWasAcknowledged);
         output.WriteLine($"final state: {known} numbers as last acknowledged (0 lost), {unknown} whose last request failed (consistent either way)");
         Assert.True(lastFailed is null || lastFailed.Started - restarted < TimeSpan.FromSeconds(5),
-            $"a request sent {(lastFailed!.Started - restarted).TotalSeconds:F1} s after Redis was back failed: {lastFailed}");
+            $"a request sent 5 s or more after Redis was back failed: {lastFailed}");
         Assert.Equal(3, (await system.Client.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true)).Count);
     }
 
