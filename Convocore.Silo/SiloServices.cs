@@ -16,6 +16,8 @@ internal static class SiloServices
     public static IServiceCollection AddConvocoreSilo(this IServiceCollection services)
     {
         services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<Orleans.Serialization.Serializers.IGeneralizedCodec, RedisExceptionCodec>();
+        services.AddSingleton<IIncomingGrainCallFilter, StorageFailureFilter>();
         services.AddSingleton<NumberIndex>();
         services.TryAddSingleton<NumberChangeProbe>();
         services.AddHostedService<PendingChangeSweeper>();

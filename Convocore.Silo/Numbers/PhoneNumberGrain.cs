@@ -62,6 +62,11 @@ internal sealed class PhoneNumberGrain(
             if (assignment is null) await state.ClearStateAsync();
             else await state.WriteStateAsync();
             state.State.Assignment = assignment;
-        }, undo: () => state.State.Assignment = before, forgetAfter);
+        }, undo: () =>
+        {
+            state.State.Assignment = before;
+            // A write that timed out may still land in Redis: the next call reads what Redis holds, not this memory.
+            DeactivateOnIdle();
+        }, forgetAfter);
     }
 }

@@ -7,6 +7,7 @@ internal static class ApiServices
     public static IServiceCollection AddConvocoreApi(this IServiceCollection services)
     {
         services.AddProblemDetails();
+        services.AddExceptionHandler<ServiceUnavailableHandler>();
         services.AddOpenApi(ApiDocument.Configure);
         services.ConfigureHttpJsonOptions(options => options.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter()));
         services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)

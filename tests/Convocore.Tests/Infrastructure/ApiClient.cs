@@ -31,7 +31,10 @@ public sealed class ApiClient(Uri baseAddress, string bearer)
         prepare?.Invoke(request);
         using var response = await Shared.SendAsync(request);
         var text = await response.Content.ReadAsStringAsync();
-        return new ApiResponse(response.StatusCode, response.Content.Headers.ContentType?.MediaType, ParseOrNull(text));
+        return new ApiResponse(response.StatusCode, response.Content.Headers.ContentType?.MediaType, ParseOrNull(text))
+        {
+            RetryAfter = response.Headers.RetryAfter?.Delta,
+        };
     }
 
     /// <summary>A body that is not JSON (a bare framework answer) reads as none, for the assertions to report.</summary>
@@ -94,6 +97,9 @@ public sealed record Workspace(string Id, string ApiKey, ApiClient Api)
 
 public sealed record ApiResponse(HttpStatusCode Status, string? ContentType, JsonNode? Body)
 {
+    /// <summary>The Retry-After header in seconds (delta form), if the answer has one.</summary>
+    public TimeSpan? RetryAfter { get; init; }
+
     public string? Detail => Body?["detail"]?.GetValue<string>();
 
     /// <summary>Asserts an RFC 9457 problem with exactly this status and detail.</summary>

@@ -51,7 +51,9 @@ public class ConvocoreSystem : IAsyncLifetime
     /// Extra web app configuration. By default the rate limits are out of the way: tests send requests far faster than
     /// a client should, all from 127.0.0.1 (RateLimitTests runs with the limits it checks).
     /// </summary>
-    protected virtual IEnumerable<KeyValuePair<string, string?>> WebSettings => new Dictionary<string, string?>
+    protected virtual IEnumerable<KeyValuePair<string, string?>> WebSettings => RateLimitsOutOfTheWay;
+
+    internal static IReadOnlyDictionary<string, string?> RateLimitsOutOfTheWay { get; } = new Dictionary<string, string?>
     {
         ["Convocore:RateLimits:PerKeyPerSecond"] = "1000000",
         ["Convocore:RateLimits:PerKeyBurst"] = "1000000",
@@ -142,16 +144,20 @@ public class ConvocoreSystem : IAsyncLifetime
     internal WebApplicationFactory<Convocore.Web.ClusterHealthCheck> StartAnotherWeb(IEnumerable<KeyValuePair<string, string?>>? settings = null) =>
         CreateWeb(settings);
 
-    private WebApplicationFactory<Convocore.Web.ClusterHealthCheck> CreateWeb(IEnumerable<KeyValuePair<string, string?>>? settings = null)
+    private WebApplicationFactory<Convocore.Web.ClusterHealthCheck> CreateWeb(IEnumerable<KeyValuePair<string, string?>>? settings = null) =>
+        StartWebApp(Redis.ConnectionString, Cluster.Options.ClusterId, Cluster.Options.ServiceId, WebSettings.Concat(settings ?? []));
+
+    /// <summary>The web app on Kestrel, an Orleans client of the cluster that <paramref name="redis"/> lists; the caller disposes it.</summary>
+    internal static WebApplicationFactory<Convocore.Web.ClusterHealthCheck> StartWebApp(string redis, string clusterId, string serviceId,
+        IEnumerable<KeyValuePair<string, string?>> settings)
     {
-        var cluster = Cluster.Options;
         var factory = new WebApplicationFactory<Convocore.Web.ClusterHealthCheck>().WithWebHostBuilder(host =>
         {
-            host.UseSetting(RedisKey, Redis.ConnectionString);
-            host.UseSetting("Orleans:ClusterId", cluster.ClusterId);
-            host.UseSetting("Orleans:ServiceId", cluster.ServiceId);
+            host.UseSetting(RedisKey, redis);
+            host.UseSetting("Orleans:ClusterId", clusterId);
+            host.UseSetting("Orleans:ServiceId", serviceId);
             host.UseSetting("Convocore:OperatorKey", OperatorKey);
-            foreach (var (key, value) in WebSettings.Concat(settings ?? [])) host.UseSetting(key, value);
+            foreach (var (key, value) in settings) host.UseSetting(key, value);
             host.UseEnvironment("Testing");
             host.UseSetting(WebHostDefaults.ServerUrlsKey, "http://127.0.0.1:0");
             // A crash test stops the web app while a request is held at a commit point: don't wait it out.

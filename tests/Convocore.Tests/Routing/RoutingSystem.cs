@@ -9,7 +9,7 @@ using Orleans.TestingHost;
 namespace Convocore.Tests.Routing;
 
 /// <summary>The system with its silos connected to our ARI simulator, over real HTTP and WebSockets.</summary>
-public sealed class RoutingSystem : ConvocoreSystem
+public class RoutingSystem : ConvocoreSystem
 {
     public const string Application = "convocore";
 
