@@ -17,7 +17,7 @@ public sealed class PendingChangeSweeperTests(ConvocoreSystem system)
         var db = redis.GetDatabase();
         // Where Orleans keeps a workspace's state, learnt from a real one.
         var real = await ApiClient.CreateWorkspace(system.WebAddress);
-        var realKey = (string)redis.GetServer(redis.GetEndPoints()[0]).Keys(pattern: $"*/state/*{real.Id}*").Single()!;
+        var realKey = (string)redis.GetServer(redis.GetEndPoints()[0]).Keys(pattern: $"*/state/*workspace/{real.Id}*").Single()!;
 
         // Never activated, so their grains will read what is stored: not something Orleans wrote.
         var corrupt = Enumerable.Range(0, 5).Select(_ => Ids.New()).ToArray();
