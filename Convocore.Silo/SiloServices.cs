@@ -24,6 +24,7 @@ internal static class SiloServices
         services.AddOptions<AsteriskOptions>().BindConfiguration(AsteriskOptions.Section);
         services.AddSingleton<RoutingMetrics>();
         services.AddOptions<RoutingOptions>().BindConfiguration(RoutingOptions.Section);
+        services.AddSingleton<StoredNumbers>();
         services.AddSingleton<RoutingTable>();
         services.AddSingleton<RouteInvalidator>();
         services.AddGrainService<RoutingTableService>();

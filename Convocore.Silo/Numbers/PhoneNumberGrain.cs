@@ -15,10 +15,12 @@ internal sealed class PhoneNumberState
 /// also forgotten by every silo's routing table before it is acknowledged, so the very next call sees it.
 /// </summary>
 internal sealed class PhoneNumberGrain(
-    [PersistentState("number")] IPersistentState<PhoneNumberState> state,
+    [PersistentState(PhoneNumberGrain.StateName)] IPersistentState<PhoneNumberState> state,
     RouteInvalidator routes,
     TimeProvider clock) : Grain, IPhoneNumberGrain
 {
+    public const string StateName = "number";
+
     public Task<NumberAssignment?> GetAssignment() => Task.FromResult(state.State.Assignment);
 
     public async Task<bool> Claim(NumberAssignment assignment)

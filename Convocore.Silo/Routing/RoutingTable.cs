@@ -3,6 +3,7 @@ using Convocore.Contracts.Agents;
 using Convocore.Contracts.Common;
 using Convocore.Contracts.Numbers;
 using Convocore.Contracts.Trunks;
+using Convocore.Silo.Numbers;
 using Microsoft.Extensions.Options;
 
 namespace Convocore.Silo.Routing;
@@ -101,7 +102,8 @@ internal sealed class RoutingOptions
 /// <summary>
 /// The silo's own copy of what routing a call needs: number → assignment, agent → availability, trunk → active and
 /// default country. A warm call is decided from memory with no grain call, no lock and no allocation but the normalised number;
-/// a miss asks the phone number, agent or trunk grain (which answer from memory once active) and keeps the answer.
+/// a miss reads the number's stored assignment (<see cref="StoredNumbers"/>) or asks the agent or trunk grain (which answer
+/// from memory once active) and keeps the answer.
 /// The grains stay the truth: every change forgets the entry on every silo before it is acknowledged
 /// (<see cref="RouteInvalidator"/>), so the next call, whichever silo takes it, asks the grain again.
 /// </summary>
@@ -111,13 +113,13 @@ internal sealed class RoutingTable
     private readonly CachedLookup<string?> agents;
     private readonly CachedLookup<TrunkRouting> trunks;
 
-    public RoutingTable(IGrainFactory grains, IOptions<RoutingOptions> options, TimeProvider clock)
+    public RoutingTable(IGrainFactory grains, StoredNumbers stored, IOptions<RoutingOptions> options, TimeProvider clock)
     {
         var lifetime = options.Value.EntryLifetime;
         // An unknown number is not kept: callers choose what they dial, so misses must not fill memory, and a number that
-        // is added then needs nobody to forget it.
+        // is added then needs nobody to forget it. Nor does it activate a grain: the stored state says it is free.
         numbers = new CachedLookup<NumberRoute?>(clock, lifetime, async phoneNumber =>
-            await grains.GetGrain<IPhoneNumberGrain>(phoneNumber).GetAssignment() is { } assignment ? new NumberRoute(phoneNumber, assignment, Share) : null,
+            await stored.Assignment(phoneNumber) is { } assignment ? new NumberRoute(phoneNumber, assignment, Share) : null,
             keep: route => route is not null);
         agents = new CachedLookup<string?>(clock, lifetime, agentKey => grains.GetGrain<IAgentGrain>(agentKey).UnavailableReason());
         trunks = new CachedLookup<TrunkRouting>(clock, lifetime, trunkKey => grains.GetGrain<ITrunkGrain>(trunkKey).Routing());
