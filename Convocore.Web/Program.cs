@@ -38,6 +38,7 @@ api.MapWorkspaceEndpoints();
 api.MapAgentEndpoints();
 api.MapTrunkEndpoints();
 api.MapNumberEndpoints();
+api.MapRouteCheckEndpoints();
 api.MapAnalyticsEndpoints();
 app.MapDashboard();
 app.Run();

@@ -19,10 +19,13 @@ public sealed record AgentDraft(
 {
     public AgentDraft Normalized() => this with { Title = Title?.Trim() };
 
+    public const string NotVoiceEnabled = "Agent is not voice-enabled";
+    public const string VoiceInvalidPrefix = "Agent voice configuration is invalid: ";
+
     /// <summary>Why this agent cannot answer calls, or null when it can.</summary>
     public string? UnavailableReason =>
-        !VoiceEnabled ? "Agent is not voice-enabled"
-        : VoiceConfigurationRules.Problem(Voice) is { } problem ? "Agent voice configuration is invalid: " + problem
+        !VoiceEnabled ? NotVoiceEnabled
+        : VoiceConfigurationRules.Problem(Voice) is { } problem ? VoiceInvalidPrefix + problem
         : null;
 }
 
