@@ -270,6 +270,12 @@ public sealed class OpenApiContractTests(ConvocoreSystem system)
         await c.Send("DELETE", $"{numbers}/{TestNumbers.Escaped(spare)}", key);
         await c.Send("DELETE", $"{numbers}/{TestNumbers.Escaped(spare)}", key);
 
+        // The route check: routed, not configured, and its refusals (no number, a trunk that is not the caller's).
+        await c.Send("GET", $"/api/route-check?number={TestNumbers.Escaped(number)}&trunkId={trunk}", key);
+        await c.Send("GET", $"/api/route-check?number={TestNumbers.Escaped(spare)}", key);
+        await c.Send("GET", "/api/route-check?number=", key);
+        await c.Send("GET", $"/api/route-check?number={TestNumbers.Escaped(number)}&trunkId=nosuchtrunk0", key);
+
         // Analytics over calls of both kinds, so the rows and volumes are checked too.
         await RecordCalls(workspaceId, trunk, agent, number, key);
         await c.Send("GET", $"/api/numbers/{TestNumbers.Escaped(number)}/analytics", key);
@@ -288,6 +294,7 @@ public sealed class OpenApiContractTests(ConvocoreSystem system)
         var cookie = signedIn.SessionCookie;
         Assert.NotNull(cookie);
         await c.Send("GET", "/api/workspace", cookie: cookie);
+        await c.Send("GET", $"/api/route-check?number={TestNumbers.Escaped(number)}", cookie: cookie);
         await c.Send("POST", "/api/agents", body: new { title = "By cookie" }, cookie: cookie);
         await c.Send("DELETE", "/api/session", cookie: cookie);
         await c.Send("DELETE", "/api/session", cookie: cookie, csrf: true);
