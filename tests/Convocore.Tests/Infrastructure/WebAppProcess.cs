@@ -38,7 +38,10 @@ internal sealed class WebAppProcess
     {
         var address = new Uri($"http://127.0.0.1:{RedisServer.FreePort()}");
         var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(SiloProcess.BuiltAssembly("Convocore.Web"));
+        var assembly = SiloProcess.BuiltAssembly("Convocore.Web");
+        start.ArgumentList.Add(assembly);
+        // The dashboard's files are served from wwwroot under the content root: the project's folder, above bin/<configuration>/<framework>.
+        start.Environment["ASPNETCORE_CONTENTROOT"] = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(assembly)!, "..", "..", ".."));
         foreach (var (key, value) in new Dictionary<string, string>
                  {
                      ["ASPNETCORE_URLS"] = address.ToString().TrimEnd('/'),
