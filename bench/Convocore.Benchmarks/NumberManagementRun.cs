@@ -79,7 +79,7 @@ internal static class NumberManagementRun
         return 0;
     }
 
-    private static async Task WaitHealthy(HttpClient http, ServiceProcess web, ServiceProcess silo)
+    internal static async Task WaitHealthy(HttpClient http, ServiceProcess web, ServiceProcess silo)
     {
         var deadline = Stopwatch.StartNew();
         while (true)
@@ -97,7 +97,7 @@ internal static class NumberManagementRun
         }
     }
 
-    private static async Task<JsonNode> Post(HttpClient http, string path, object body)
+    internal static async Task<JsonNode> Post(HttpClient http, string path, object body)
     {
         using var response = await http.PostAsJsonAsync(path, body);
         var text = await response.Content.ReadAsStringAsync();
