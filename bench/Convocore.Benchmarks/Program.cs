@@ -23,7 +23,7 @@ using StackExchange.Redis;
 //        dialled [--unknown 10000] [--rates 500] [--runs 3]   calls to configured numbers beside random unknown DIDs
 //        ari-floor [--url http://127.0.0.1:8088] [--user u] [--password p] [--app floor]
 //                                       the ARI floor Stasis app of bench/sipp-load.sh, on a real Asterisk
-//        soak [--seconds 600] [--warmup 60] [--interval 10] [--calls 50] [--changes 10] [--reads 20] [--tolerance 10]
+//        soak [--seconds 600] [--warmup 60] [--interval 10] [--calls 50] [--changes 10] [--reads 20] [--tolerance 10] [--analytics-reads on|off]
 //                                       mixed load against silo and web processes, each sampled from outside every interval
 //        [--analytics on|off] [--hangup-after <seconds>]
 // Plays Asterisk (our ARI simulator, real WebSockets on loopback) against a silo in this process, and against the

@@ -6,14 +6,23 @@ using Convocore.AriSimulator;
 
 namespace Convocore.Benchmarks;
 
+/// <param name="AnalyticsReads">
+/// Whether the dashboard reads include GET /api/analytics, whose default range (30 days) makes the silo read every call
+/// the workspace had in it: its cost, in time and in transient memory, grows with the call log (BENCHMARKS.md, "Soak").
+/// </param>
 internal sealed record SoakSettings(TimeSpan Duration, TimeSpan WarmUp, TimeSpan Interval, int CallsPerSecond, int ChangesPerSecond,
-    int ReadsPerSecond, double Tolerance)
+    int ReadsPerSecond, double Tolerance, bool AnalyticsReads)
 {
     public static SoakSettings Parse(string[] args)
     {
-        var settings = new SoakSettings(TimeSpan.FromMinutes(10), TimeSpan.FromMinutes(1), TimeSpan.FromSeconds(10), 50, 10, 20, 0.10);
+        var settings = new SoakSettings(TimeSpan.FromMinutes(10), TimeSpan.FromMinutes(1), TimeSpan.FromSeconds(10), 50, 10, 20, 0.10, true);
         for (var i = 1; i < args.Length; i++)
         {
+            if (args[i] == "--analytics-reads")
+            {
+                settings = settings with { AnalyticsReads = args[++i] != "off" };
+                continue;
+            }
             var value = double.Parse(args[++i], CultureInfo.InvariantCulture);
             settings = args[i - 1] switch
             {
@@ -94,7 +103,7 @@ internal static class SoakRun
         Console.WriteLine($"soak: {settings.Duration.TotalSeconds:F0} s (warm-up {settings.WarmUp.TotalSeconds:F0} s), each process sampled every " +
                           $"{settings.Interval.TotalSeconds:F0} s; load: calls {settings.CallsPerSecond}/s to {called.Length} numbers (1 in 10 to one of 100 unknown " +
                           $"numbers; routed calls end 2 s after continue), number changes {settings.ChangesPerSecond}/s (add, reassign, delete in turn over 100 numbers), " +
-                          $"dashboard reads {settings.ReadsPerSecond}/s; machine: {Environment.ProcessorCount} cores, .NET {Environment.Version}");
+                          $"dashboard reads {settings.ReadsPerSecond}/s ({(settings.AnalyticsReads ? "with" : "without")} /api/analytics); machine: {Environment.ProcessorCount} cores, .NET {Environment.Version}");
         Console.WriteLine($"{"t",5} {"",-8} | {"silo WS",9} {"heap",8} {"thr",4} {"fds",4} | {"web WS",9} {"heap",8} {"thr",4} {"fds",4} | " +
                           $"{"calls",7} {"routed",7} {"refused",7} {"failed",6} | {"changes",7} {"err",4} | {"reads",6} {"err",4}");
 
@@ -104,7 +113,7 @@ internal static class SoakRun
         var load = Task.WhenAll(
             Calls(asterisk, called, settings.CallsPerSecond, counts, stop.Token),
             Changes(http, trunk, agents, settings.ChangesPerSecond, counts, stop.Token),
-            Reads(http, trunk, settings.ReadsPerSecond, counts, stop.Token));
+            Reads(http, trunk, settings.ReadsPerSecond, settings.AnalyticsReads, counts, stop.Token));
 
         var samples = new List<(ProcessSample Silo, ProcessSample Web)>();
         var failed = false;
@@ -232,9 +241,9 @@ internal static class SoakRun
     }
 
     /// <summary>What an open dashboard reads: its workspace, trunks, agents, a trunk's numbers, the analytics and the call log.</summary>
-    private static async Task Reads(HttpClient http, string trunk, int rate, Counts counts, CancellationToken stop)
+    private static async Task Reads(HttpClient http, string trunk, int rate, bool analytics, Counts counts, CancellationToken stop)
     {
-        string[] paths = ["/api/workspace", "/api/trunks", "/api/agents", $"/api/trunks/{trunk}/numbers?limit=1000", "/api/analytics", "/api/calls?limit=50"];
+        string[] paths = ["/api/workspace", "/api/trunks", "/api/agents", $"/api/trunks/{trunk}/numbers?limit=1000", "/api/calls?limit=50", .. analytics ? ["/api/analytics"] : Array.Empty<string>()];
         using var pace = new PeriodicTimer(TimeSpan.FromSeconds(1.0 / rate));
         for (var i = 0; ; i++)
         {
