@@ -16,7 +16,9 @@ public sealed class SoakTests(ITestOutputHelper output)
     public async Task Ninety_seconds_of_mixed_load_leave_the_memory_threads_and_handles_of_the_silo_and_web_processes_flat_after_the_warm_up()
     {
         var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in new[] { LoadTool(), "soak", "--seconds", "90", "--warmup", "30" }) start.ArgumentList.Add(arg);
+        // Without the analytics page's reads: each reads every call of the last 30 days, so what the silo holds while it
+        // answers grows with the call log (RELIABILITY.md, "Soak"), which is not a leak but would read as one here.
+        foreach (var arg in new[] { LoadTool(), "soak", "--seconds", "90", "--warmup", "30", "--analytics-reads", "off" }) start.ArgumentList.Add(arg);
         using var soak = Process.Start(start)!;
         var printed = new StringBuilder();
         soak.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (printed) printed.AppendLine(e.Data); };
