@@ -18,7 +18,14 @@ internal sealed class InboundCall(
     OpenCalls openCalls,
     ILogger logger)
 {
+    // Asterisk failing our commands may fail the hang-up too: it is tried again, so that a caller does not wait in
+    // Stasis until they give up (about 16 s in all, beside the request timeouts).
+    private static readonly TimeSpan[] HangupRetries =
+        [TimeSpan.FromMilliseconds(250), TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2),
+         TimeSpan.FromSeconds(4), TimeSpan.FromSeconds(8)];
+
     private readonly string region = server.Region.ToString();
+    private readonly RoutingFailureLog failures = new(server.DisplayName, logger);
 
     /// <param name="received">When the StasisStart frame arrived: our own time is measured from there.</param>
     public async Task HandleAsync(AriClient client, StasisStart start, long received)
@@ -94,6 +101,7 @@ internal sealed class InboundCall(
             // agent context on a hung-up channel.
             if (!openCalls.IsOpen(opened)) return;
             await client.ContinueAsync(channelId, options.AgentContext, route.AgentId, 1);
+            failures.Routed();
         }
         catch (AriRequestException ex) when (ex.IsChannelGone)
         {
@@ -110,8 +118,7 @@ internal sealed class InboundCall(
         catch (Exception ex)
         {
             // Never leave a caller waiting in Stasis.
-            logger.LogWarning("Routing channel {ChannelId} on {Server} failed ({Error}); releasing it with congestion",
-                channelId, server.DisplayName, ex.GetType().Name);
+            failures.Failed(channelId, ex);
             var internalFailure = CallRecords.Outcome(CallFailure.Internal);
             metrics.Routed(received, internalFailure, region, server.DisplayName);
             // An end already heard was recorded by OpenCalls: nothing more to write then.
@@ -120,13 +127,32 @@ internal sealed class InboundCall(
                 recorder.Record(CallRecords.Released((opened ?? call) with { Outcome = CallOutcome.Failed, FailureReason = internalFailure }, received, null),
                     wasOpened: opened is not null);
             }
+            await ReleaseWithCongestion(client, channelId);
+        }
+    }
+
+    private static async Task ReleaseWithCongestion(AriClient client, string channelId)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
             try
             {
                 await client.HangupAsync(channelId, "congestion");
+                return;
+            }
+            catch (AriRequestException gone) when (gone.IsChannelGone)
+            {
+                return;
+            }
+            catch (Exception) when (client.Disconnected.IsCompleted || attempt == HangupRetries.Length)
+            {
+                // The connection is down (the next one finds the channel waiting and decides it again), or Asterisk has
+                // kept failing: it releases the channels of a vanished app itself.
+                return;
             }
             catch (Exception)
             {
-                // Gone already, or the connection is down; Asterisk releases channels of a vanished app itself.
+                await Task.Delay(HangupRetries[attempt]);
             }
         }
     }

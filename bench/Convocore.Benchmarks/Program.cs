@@ -25,6 +25,8 @@ using StackExchange.Redis;
 //                                       calls to configured numbers beside random unknown DIDs
 //        ari-floor [--url http://127.0.0.1:8088] [--user u] [--password p] [--app floor]
 //                                       the ARI floor Stasis app of bench/sipp-load.sh, on a real Asterisk
+//        soak [--seconds 600] [--warmup 60] [--interval 10] [--calls 50] [--changes 10] [--reads 20] [--tolerance 10] [--analytics-reads on|off]
+//                                       mixed load against silo and web processes, each sampled from outside every interval
 //        [--analytics on|off] [--hangup-after <seconds>]
 // Plays Asterisk (our ARI simulator, real WebSockets on loopback) against a silo in this process, and against the
 // floor: a minimal responder on the same ARI client that answers every StasisStart with a fixed continue.
@@ -54,6 +56,10 @@ if (args.FirstOrDefault() == "dialled")
     var dialled = Arguments.Parse(args.Where((a, i) => !own.Contains(a) && (i == 0 || !own.Contains(args[i - 1]))).ToArray());
     var unknown = Option("--unknown") is { } u ? int.Parse(u, CultureInfo.InvariantCulture) : 10_000;
     return await DialledRun.Run(unknown, dialled.Rates[0], dialled.Runs, dialled.Numbers, Option("--directory-cache"));
+}
+if (args.FirstOrDefault() == "soak")
+{
+    return await SoakRun.Run(SoakSettings.Parse(args));
 }
 if (args.FirstOrDefault() == "memory")
 {

@@ -5,7 +5,10 @@ using System.Text;
 
 namespace Convocore.Benchmarks;
 
-/// <summary>Convocore.Silo or Convocore.Web run as its own process from its Release build, as the AppHost runs it.</summary>
+/// <summary>
+/// Convocore.Silo or Convocore.Web run as its own process, as the AppHost runs it, from the build of the same configuration
+/// as this tool (Release for the figures in BENCHMARKS.md; the Debug build of the solution in the soak test).
+/// </summary>
 internal sealed class ServiceProcess : IDisposable
 {
     private readonly Process process;
@@ -24,6 +27,10 @@ internal sealed class ServiceProcess : IDisposable
     public string Log { get { lock (log) return log.ToString(); } }
 
     public long WorkingSetBytes { get { process.Refresh(); return process.WorkingSet64; } }
+
+    public int Id => process.Id;
+
+    public bool HasExited => process.HasExited;
 
     public static ServiceProcess Start(string project, IDictionary<string, string> environment)
     {
@@ -50,11 +57,14 @@ internal sealed class ServiceProcess : IDisposable
 
     private static string Assembly(string project)
     {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        // This tool runs from bench/Convocore.Benchmarks/bin/<configuration>/<framework>.
+        var own = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
+        var (framework, configuration) = (own.Name, own.Parent!.Name);
+        for (var directory = own; directory is not null; directory = directory.Parent)
         {
-            var candidate = Path.Combine(directory.FullName, project, "bin", "Release", "net10.0", project + ".dll");
+            var candidate = Path.Combine(directory.FullName, project, "bin", configuration, framework, project + ".dll");
             if (File.Exists(candidate)) return candidate;
         }
-        throw new FileNotFoundException($"{project}.dll (Release): run dotnet build -c Release bench/Convocore.Benchmarks first");
+        throw new FileNotFoundException($"{project}.dll ({configuration}): run dotnet build -c {configuration} bench/Convocore.Benchmarks first");
     }
 }

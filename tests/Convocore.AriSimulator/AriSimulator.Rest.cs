@@ -9,6 +9,8 @@ internal readonly record struct SimulatedResponse(int StatusCode, string? Body);
 public sealed partial class AriSimulator
 {
     private static readonly SimulatedResponse NoContent = new(204, null);
+    /// <summary>No answer at all: the command is dropped (<see cref="CommandFault.NoAnswer"/>).</summary>
+    private static readonly SimulatedResponse Unanswered = new(0, null);
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, EventFilter> _eventFilters = new(StringComparer.Ordinal);
     private static readonly SimulatedResponse ChannelNotFound = ErrorResponse(404, "Channel not found");
     private static readonly SimulatedResponse NotInStasis = ErrorResponse(409, "Channel not in Stasis application");
@@ -64,8 +66,15 @@ public sealed partial class AriSimulator
         if (ApiRoutes.Validate(operation!, query, body, Options.RejectUnknownQueryParameters) is { } invalid)
             return ErrorResponse(400, invalid);
 
-        if (operation!.Nickname != "getInfo" && TryConsumeInjectedFailure())
-            return ErrorResponse(500, "Internal Server Error");
+        if (operation!.Nickname != "getInfo")
+        {
+            switch (_commandFault)
+            {
+                case CommandFault.InternalServerError: return ErrorResponse(500, "Internal Server Error");
+                case CommandFault.NoAnswer: return Unanswered;
+            }
+            if (TryConsumeInjectedFailure()) return ErrorResponse(500, "Internal Server Error");
+        }
 
         return (segments[0], operation.Nickname) switch
         {

@@ -28,6 +28,7 @@ public sealed partial class AriSimulator : IAsyncDisposable
     private readonly DateTime _startupUtc = DateTime.UtcNow;
     private long _lastChannelSequence;
     private int _failNextCommands;
+    private volatile CommandFault _commandFault;
     private long _responseDelayTicks;
     private int _port;
     private WebApplication? _host;
@@ -63,6 +64,16 @@ public sealed partial class AriSimulator : IAsyncDisposable
 
     /// <summary>The next <paramref name="count"/> commands (anything but GET /asterisk/info) fail with 500.</summary>
     public void FailNextCommands(int count) => Interlocked.Exchange(ref _failNextCommands, count);
+
+    /// <summary>
+    /// While not <see cref="Convocore.AriSimulator.CommandFault.None"/>, every command (anything but GET /asterisk/info)
+    /// fails that way, over HTTP and over the WebSocket alike, until set back to None.
+    /// </summary>
+    public CommandFault CommandFault
+    {
+        get => _commandFault;
+        set => _commandFault = value;
+    }
 
     /// <summary>Open /ari/events WebSockets that asked for <paramref name="application"/>, replaced ones included.</summary>
     public int GetEventConnectionCount(string application) =>
@@ -154,6 +165,12 @@ public sealed partial class AriSimulator : IAsyncDisposable
         using (var reader = new StreamReader(request.Body, Encoding.UTF8))
             body = await reader.ReadToEndAsync(context.RequestAborted);
         var response = await ExecuteAsync("http", request.Method, path, query, body.Length == 0 ? null : body, context.RequestAborted);
+        if (response == Unanswered)
+        {
+            // Held until the client gives up (or the simulator stops), as a hung Asterisk would.
+            await Task.Delay(Timeout.Infinite, context.RequestAborted).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            return;
+        }
         await WriteAsync(context, response);
     }
 
@@ -303,6 +320,7 @@ public sealed partial class AriSimulator : IAsyncDisposable
         query.AddRange(request.QueryStrings);
 
         var response = await ExecuteAsync("websocket", request.Method, path, query, request.MessageBody, cancellationToken);
+        if (response == Unanswered) return;
         // The reply travels as an event, so the application's event filter applies to it too (as on Asterisk 23.4.1).
         if (!IsAllowed(session.Applications[0], "RESTResponse")) return;
         WriteRestResponse(EventWriter.Rent(), session.Applications[0], request, response);

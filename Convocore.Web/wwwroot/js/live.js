@@ -32,15 +32,23 @@ export function connectLive({ onChange, onResync, status }) {
     .configureLogging(signalR.LogLevel.Warning)
     .build();
   connection = current;
+  let subscribed = false;
   current.on('workspaceChanged', () => onChange());
   // Sent by the server once this connection's workspace feed is in place (after every connect and reconnect):
   // re-read then, so nothing changed in between is missed.
   current.on('subscribed', () => {
+    subscribed = true;
     setStatus(status, 'Live', true);
     onResync();
   });
-  current.onreconnecting(() => setStatus(status, 'Reconnecting…', false));
-  current.onreconnected(() => setStatus(status, 'Connected, syncing…', false));
+  current.onreconnecting(() => {
+    subscribed = false;
+    setStatus(status, 'Reconnecting…', false);
+  });
+  // "subscribed" may come in the same read as the handshake's answer, and then runs before this callback.
+  current.onreconnected(() => {
+    if (!subscribed) setStatus(status, 'Connected, syncing…', false);
+  });
   current.onclose(() => {
     if (connection !== current) return;
     // Closed by the server (its session ended, say) or out of retries: re-read, which finds a session that ended.

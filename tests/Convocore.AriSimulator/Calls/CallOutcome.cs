@@ -38,3 +38,13 @@ public sealed record ReceivedCommand(
 {
     public string? QueryValue(string name) => Query.FirstOrDefault(q => q.Key == name).Value;
 }
+
+/// <summary>How the simulator answers commands while <see cref="AriSimulator.CommandFault"/> is set.</summary>
+public enum CommandFault
+{
+    None,
+    /// <summary>500 Internal Server Error, the command not carried out.</summary>
+    InternalServerError,
+    /// <summary>Never answered and not carried out: the client's own timeout is all it gets.</summary>
+    NoAnswer,
+}
