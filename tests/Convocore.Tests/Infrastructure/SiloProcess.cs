@@ -1,6 +1,3 @@
-using System.Diagnostics;
-using System.Text;
-
 namespace Convocore.Tests.Infrastructure;
 
 /// <summary>
@@ -9,24 +6,18 @@ namespace Convocore.Tests.Infrastructure;
 /// </summary>
 internal sealed class SiloProcess
 {
-    private readonly Process process;
-    private readonly StringBuilder log = new();
+    private readonly ObservedProcess process;
 
-    private SiloProcess(string name, int siloPort, Process process)
+    private SiloProcess(string name, int siloPort, ObservedProcess process)
     {
         Name = name;
         SiloPort = siloPort;
         this.process = process;
-        process.OutputDataReceived += (_, e) => Append(e.Data);
-        process.ErrorDataReceived += (_, e) => Append(e.Data);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => Kill();
     }
 
     public string Name { get; }
     public int SiloPort { get; }
-    public string Log { get { lock (log) return log.ToString(); } }
+    public string Log => process.Log;
     public bool HasExited => process.HasExited;
     public int ExitCode => process.ExitCode;
 
@@ -35,45 +26,31 @@ internal sealed class SiloProcess
         IReadOnlyDictionary<string, string>? settings = null)
     {
         var siloPort = RedisServer.FreePort();
-        var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(SiloAssembly());
-        foreach (var (key, value) in new Dictionary<string, string>
-                 {
-                     ["ASPNETCORE_URLS"] = "http://127.0.0.1:0",
-                     ["DOTNET_ENVIRONMENT"] = "Production",
-                     ["ConnectionStrings__redis"] = redis.ConnectionString,
-                     ["Orleans__Endpoints__SiloPort"] = siloPort.ToString(),
-                     ["Orleans__Endpoints__GatewayPort"] = RedisServer.FreePort().ToString(),
-                     ["Convocore__Asterisk__Servers__0__Name"] = "sim-na",
-                     ["Convocore__Asterisk__Servers__0__Region"] = "NA",
-                     ["Convocore__Asterisk__Servers__0__AriUrl"] = asterisk.BaseUrl.ToString(),
-                     ["Convocore__Asterisk__Servers__0__Username"] = "convocore",
-                     ["Convocore__Asterisk__Servers__0__Password"] = "ari-secret",
-                     ["Logging__LogLevel__Default"] = "Warning",
-                     ["Logging__LogLevel__Convocore"] = "Information",
-                 }.Concat(settings ?? new Dictionary<string, string>()))
+        var environment = new Dictionary<string, string>
         {
-            start.Environment[key] = value;
-        }
-        return new SiloProcess(name, siloPort, Process.Start(start)!);
+            ["ASPNETCORE_URLS"] = "http://127.0.0.1:0",
+            ["DOTNET_ENVIRONMENT"] = "Production",
+            ["ConnectionStrings__redis"] = redis.ConnectionString,
+            ["Orleans__Endpoints__SiloPort"] = siloPort.ToString(),
+            ["Orleans__Endpoints__GatewayPort"] = RedisServer.FreePort().ToString(),
+            ["Convocore__Asterisk__Servers__0__Name"] = "sim-na",
+            ["Convocore__Asterisk__Servers__0__Region"] = "NA",
+            ["Convocore__Asterisk__Servers__0__AriUrl"] = asterisk.BaseUrl.ToString(),
+            ["Convocore__Asterisk__Servers__0__Username"] = "convocore",
+            ["Convocore__Asterisk__Servers__0__Password"] = "ari-secret",
+            ["Logging__LogLevel__Default"] = "Warning",
+            ["Logging__LogLevel__Convocore"] = "Information",
+        }.Concat(settings ?? new Dictionary<string, string>());
+        return new SiloProcess(name, siloPort, new ObservedProcess(SiloAssembly(), environment));
     }
 
     /// <summary>SIGKILL: nothing in the silo gets to say goodbye.</summary>
-    public void Kill()
-    {
-        try { if (!process.HasExited) process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
-    }
+    public void Kill() => process.Kill();
 
     /// <summary>SIGTERM, as a process manager stops a service: the host stops gracefully.</summary>
-    public void Terminate() => PosixSignal.Send(process.Id, PosixSignal.Terminate);
+    public void Terminate() => process.Terminate();
 
-    public Task WaitForExitAsync(TimeSpan timeout) => process.WaitForExitAsync().WaitAsync(timeout);
-
-    private void Append(string? line)
-    {
-        if (line is null) return;
-        lock (log) log.AppendLine(line);
-    }
+    public Task WaitForExitAsync(TimeSpan timeout) => process.WaitForExitAsync(timeout);
 
     /// <summary>The silo as built beside these tests: Convocore.Silo/bin/&lt;configuration&gt;/net10.0.</summary>
     private static string SiloAssembly() => BuiltAssembly("Convocore.Silo");

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Text;
 
 namespace Convocore.Tests.Infrastructure;
 
@@ -10,25 +9,19 @@ namespace Convocore.Tests.Infrastructure;
 /// </summary>
 internal sealed class WebAppProcess
 {
-    private readonly Process process;
-    private readonly StringBuilder log = new();
+    private readonly ObservedProcess process;
 
-    private WebAppProcess(string name, Uri address, Process process)
+    private WebAppProcess(string name, Uri address, ObservedProcess process)
     {
         Name = name;
         Address = address;
         this.process = process;
-        process.OutputDataReceived += (_, e) => Append(e.Data);
-        process.ErrorDataReceived += (_, e) => Append(e.Data);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => Kill();
     }
 
     public string Name { get; }
     public Uri Address { get; }
     public int Id => process.Id;
-    public string Log { get { lock (log) return log.ToString(); } }
+    public string Log => process.Log;
     public bool HasExited => process.HasExited;
 
     /// <param name="clusterId">The cluster to join: the silo processes' default ("convocore"), or a test cluster's id.</param>
@@ -37,31 +30,26 @@ internal sealed class WebAppProcess
         IReadOnlyDictionary<string, string>? settings = null)
     {
         var address = new Uri($"http://127.0.0.1:{RedisServer.FreePort()}");
-        var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         var assembly = SiloProcess.BuiltAssembly("Convocore.Web");
-        start.ArgumentList.Add(assembly);
-        // The dashboard's files are served from wwwroot under the content root: the project's folder, above bin/<configuration>/<framework>.
-        start.Environment["ASPNETCORE_CONTENTROOT"] = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(assembly)!, "..", "..", ".."));
-        foreach (var (key, value) in new Dictionary<string, string>
-                 {
-                     ["ASPNETCORE_URLS"] = address.ToString().TrimEnd('/'),
-                     ["ASPNETCORE_ENVIRONMENT"] = "Production",
-                     ["DOTNET_ENVIRONMENT"] = "Production",
-                     ["ConnectionStrings__redis"] = redis.ConnectionString,
-                     ["Orleans__ClusterId"] = clusterId,
-                     ["Orleans__ServiceId"] = serviceId,
-                     ["Convocore__OperatorKey"] = ConvocoreSystem.OperatorKey,
-                     // Tests send requests far faster than a client should, all from 127.0.0.1.
-                     ["Convocore__RateLimits__PerKeyPerSecond"] = "1000000",
-                     ["Convocore__RateLimits__PerKeyBurst"] = "1000000",
-                     ["Convocore__RateLimits__FailedAuthenticationsPerMinute"] = "1000000",
-                     ["Convocore__RateLimits__SignInsPerMinute"] = "1000000",
-                     ["Logging__LogLevel__Default"] = "Warning",
-                 }.Concat(settings ?? new Dictionary<string, string>()))
+        var environment = new Dictionary<string, string>
         {
-            start.Environment[key] = value;
-        }
-        return new WebAppProcess(name, address, Process.Start(start)!);
+            // The dashboard's files are served from wwwroot under the content root: the project's folder, above bin/<configuration>/<framework>.
+            ["ASPNETCORE_CONTENTROOT"] = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(assembly)!, "..", "..", "..")),
+            ["ASPNETCORE_URLS"] = address.ToString().TrimEnd('/'),
+            ["ASPNETCORE_ENVIRONMENT"] = "Production",
+            ["DOTNET_ENVIRONMENT"] = "Production",
+            ["ConnectionStrings__redis"] = redis.ConnectionString,
+            ["Orleans__ClusterId"] = clusterId,
+            ["Orleans__ServiceId"] = serviceId,
+            ["Convocore__OperatorKey"] = ConvocoreSystem.OperatorKey,
+            // Tests send requests far faster than a client should, all from 127.0.0.1.
+            ["Convocore__RateLimits__PerKeyPerSecond"] = "1000000",
+            ["Convocore__RateLimits__PerKeyBurst"] = "1000000",
+            ["Convocore__RateLimits__FailedAuthenticationsPerMinute"] = "1000000",
+            ["Convocore__RateLimits__SignInsPerMinute"] = "1000000",
+            ["Logging__LogLevel__Default"] = "Warning",
+        }.Concat(settings ?? new Dictionary<string, string>());
+        return new WebAppProcess(name, address, new ObservedProcess(assembly, environment));
     }
 
     /// <summary>Until /health answers 200: the app is up and a grain call reaches the cluster.</summary>
@@ -86,14 +74,5 @@ internal sealed class WebAppProcess
     }
 
     /// <summary>SIGKILL: open connections break without a close.</summary>
-    public void Kill()
-    {
-        try { if (!process.HasExited) process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
-    }
-
-    private void Append(string? line)
-    {
-        if (line is null) return;
-        lock (log) log.AppendLine(line);
-    }
+    public void Kill() => process.Kill();
 }

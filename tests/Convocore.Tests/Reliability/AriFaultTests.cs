@@ -81,49 +81,48 @@ public sealed partial class AriFaultTests(ITestOutputHelper output) : IAsyncLife
     [Fact]
     public async Task While_ARI_answers_commands_with_500_the_calls_are_released_with_congestion_and_logged_once_not_per_call()
     {
-        var logBefore = silo!.Log.Length;
-        var calls = await PlaceBurst(TimeSpan.FromSeconds(1), async clock =>
-        {
-            asterisk.CommandFault = CommandFault.InternalServerError;
-            await Task.Delay(TimeSpan.FromSeconds(1.5));
-            asterisk.CommandFault = CommandFault.None;
-            faultEnded = Stopwatch.GetTimestamp();
-        });
+        var (outcomes, faultLog) = await BurstWithCommandFault(CommandFault.InternalServerError, TimeSpan.FromSeconds(30),
+            "every ARI command answered 500 for 1.5 s of the burst");
 
-        var outcomes = await Outcomes(calls, TimeSpan.FromSeconds(30));
-        var faultLog = await LogAfterACallThatRoutes(logBefore);
-        Report(outcomes, faultLog, "every ARI command answered 500 for 1.5 s of the burst");
-
-        Assert.Equal(0, outcomes.LeftInStasis);
-        Assert.True(outcomes.Congestion > 10, $"only {outcomes.Congestion} calls met the fault");
-        Assert.Equal(outcomes.Placed, outcomes.Continued + outcomes.Congestion);
-        Assert.True(outcomes.ContinuedAfterFault > 0, "no call placed after the fault was routed");
+        AssertReleasedWithCongestion(outcomes);
         AssertLoggedOncePerStreak(faultLog);
     }
 
     [Fact]
     public async Task While_ARI_leaves_commands_unanswered_the_calls_are_released_with_congestion_after_the_request_timeout()
     {
+        // Each unanswered command waits out the client's 10 s request timeout before the caller is released.
+        var (outcomes, faultLog) = await BurstWithCommandFault(CommandFault.NoAnswer, TimeSpan.FromSeconds(40),
+            "every ARI command left unanswered for 1.5 s of the burst");
+
+        AssertReleasedWithCongestion(outcomes);
+        Assert.InRange(outcomes.SlowestRelease, TimeSpan.FromSeconds(9), TimeSpan.FromSeconds(25));
+        AssertLoggedOncePerStreak(faultLog);
+    }
+
+    /// <summary>A burst of calls with every ARI command meeting <paramref name="fault"/> for 1.5 s of it.</summary>
+    private async Task<(BurstOutcomes Outcomes, string FaultLog)> BurstWithCommandFault(CommandFault fault, TimeSpan settle, string what)
+    {
         var logBefore = silo!.Log.Length;
-        var calls = await PlaceBurst(TimeSpan.FromSeconds(1), async clock =>
+        var calls = await PlaceBurst(TimeSpan.FromSeconds(1), async _ =>
         {
-            asterisk.CommandFault = CommandFault.NoAnswer;
+            asterisk.CommandFault = fault;
             await Task.Delay(TimeSpan.FromSeconds(1.5));
             asterisk.CommandFault = CommandFault.None;
             faultEnded = Stopwatch.GetTimestamp();
         });
-
-        // Each unanswered command waits out the client's 10 s request timeout before the caller is released.
-        var outcomes = await Outcomes(calls, TimeSpan.FromSeconds(40));
+        var outcomes = await Outcomes(calls, settle);
         var faultLog = await LogAfterACallThatRoutes(logBefore);
-        Report(outcomes, faultLog, "every ARI command left unanswered for 1.5 s of the burst");
+        Report(outcomes, faultLog, what);
+        return (outcomes, faultLog);
+    }
 
+    private static void AssertReleasedWithCongestion(BurstOutcomes outcomes)
+    {
         Assert.Equal(0, outcomes.LeftInStasis);
         Assert.True(outcomes.Congestion > 10, $"only {outcomes.Congestion} calls met the fault");
         Assert.Equal(outcomes.Placed, outcomes.Continued + outcomes.Congestion);
         Assert.True(outcomes.ContinuedAfterFault > 0, "no call placed after the fault was routed");
-        Assert.InRange(outcomes.SlowestRelease, TimeSpan.FromSeconds(9), TimeSpan.FromSeconds(25));
-        AssertLoggedOncePerStreak(faultLog);
     }
 
     /// <summary>
