@@ -2,6 +2,7 @@ import { $, el, setText, syncList, plural, openDialog, wireCloseButtons, trashIc
 import { api, get, listNumbers, numberPath, signedOut, ApiError } from './api.js';
 import { connectLive, disconnectLive } from './live.js';
 import { showAnalytics, hideAnalytics, numberVolumes } from './analytics.js';
+import { wireRouteCheck } from './route-check.js';
 
 // The product's fixed texts (Convocore.Contracts), shown before submit where the page can know them.
 const Texts = {
@@ -617,6 +618,7 @@ async function start() {
   wireConfirm();
   wireAgentForm();
   wireTrunkForm();
+  wireRouteCheck();
   $('add-trunk').addEventListener('click', () => openTrunkDialog(null));
   $('add-agent').addEventListener('click', () => openAgentDialog(null));
   window.addEventListener('hashchange', route);
