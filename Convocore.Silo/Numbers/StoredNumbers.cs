@@ -9,12 +9,8 @@ namespace Convocore.Silo.Numbers;
 /// one leaves behind, BENCHMARKS.md "unknown DIDs"). What is read is a write that landed; the grain makes every silo's
 /// routing table forget the number after each write, which also drops a read still in flight (<see cref="Routing.RoutingTable"/>).
 /// </summary>
-internal sealed class StoredNumbers(IGrainFactory grains, [FromKeyedServices("Default")] IGrainStorage storage)
+internal sealed class StoredNumbers(IGrainFactory grains, [FromKeyedServices(StoredState.Storage)] IGrainStorage storage)
 {
-    public async Task<NumberAssignment?> Assignment(string phoneNumber)
-    {
-        var stored = new GrainState<PhoneNumberState>();
-        await storage.ReadStateAsync(PhoneNumberGrain.StateName, grains.GetGrain<IPhoneNumberGrain>(phoneNumber).GetGrainId(), stored);
-        return stored.RecordExists ? stored.State?.Assignment : null;
-    }
+    public async Task<NumberAssignment?> Assignment(string phoneNumber) =>
+        (await storage.Read<PhoneNumberState>(PhoneNumberGrain.StateName, grains.GetGrain<IPhoneNumberGrain>(phoneNumber).GetGrainId()))?.Assignment;
 }

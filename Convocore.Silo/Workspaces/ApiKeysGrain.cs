@@ -18,7 +18,7 @@ internal sealed record ApiKeyRecord([property: Id(0)] string KeyId, [property: I
 /// <summary>A workspace's API keys: the secret is shown once, at issue; only its hash is kept.</summary>
 internal sealed class ApiKeysGrain(
     [PersistentState("api-keys")] IPersistentState<ApiKeysState> state,
-    [FromKeyedServices("Default")] IGrainStorage storage,
+    [FromKeyedServices(StoredState.Storage)] IGrainStorage storage,
     TimeProvider clock) : Grain, IApiKeysGrain
 {
     private string WorkspaceId => this.GetPrimaryKeyString();
@@ -27,9 +27,8 @@ internal sealed class ApiKeysGrain(
     {
         if (state.RecordExists) return;
         // Keys issued before they had a grain of their own are in the workspace's state: take them over once.
-        var workspace = new GrainState<WorkspaceState>();
-        await storage.ReadStateAsync(WorkspaceGrain.StateName, GrainFactory.GetGrain<IWorkspaceGrain>(WorkspaceId).GetGrainId(), workspace);
-        if (workspace.State?.ApiKeys is not { Count: > 0 } legacy) return;
+        var workspace = await storage.Read<WorkspaceState>(WorkspaceGrain.StateName, GrainFactory.GetGrain<IWorkspaceGrain>(WorkspaceId).GetGrainId());
+        if (workspace?.ApiKeys is not { Count: > 0 } legacy) return;
         state.State.Keys.AddRange(legacy);
         await state.WriteStateAsync(cancellationToken);
     }

@@ -52,7 +52,7 @@ public sealed class CredentialTests(ConvocoreSystem system)
         var workspaceId = Contracts.Common.Ids.New();
         var secret = ApiKeys.NewSecret();
         var silo = system.Cluster.Silos.OfType<InProcessSiloHandle>().First();
-        var storage = silo.SiloHost.Services.GetRequiredKeyedService<IGrainStorage>("Default");
+        var storage = silo.SiloHost.Services.GetRequiredKeyedService<IGrainStorage>(Convocore.Silo.StoredState.Storage);
         var legacy = new GrainState<WorkspaceState>(new WorkspaceState
         {
             Name = "Stored before",
