@@ -211,6 +211,8 @@ function deleteNumber(trunkId, phoneNumber) {
 // Test calls placed from this page, by call id, and the number each was placed to; a call placed from another tab
 // or the API shows on its row too.
 const testCalls = new Map();
+// Outcomes already shown: on a fast path the outcome arrives before the answer to the POST that placed the call.
+const told = new Set();
 
 const rowOf = (phoneNumber) => [...document.querySelectorAll('.number-row')].find((r) => r.dataset.key === phoneNumber);
 
@@ -222,7 +224,7 @@ async function placeTestCall(row) {
   try {
     const placed = await api('POST', `/api/numbers/${encodeURIComponent(row.dataset.key)}/test-call`);
     testCalls.set(placed.callId, row.dataset.key);
-    setText(result, `Calling through ${placed.server}…`);
+    if (!told.has(placed.callId)) setText(result, `Calling through ${placed.server}…`);
   } catch (e) {
     setText(result, e.problem?.detail ?? e.message);
   } finally {
@@ -240,6 +242,7 @@ const RefusalReasons = {
 
 /** The outcome of a test call (live change "TestCall"), in words, on its number's row. */
 export function showTestCallOutcome(outcome) {
+  told.add(outcome.callId);
   const row = rowOf(testCalls.get(outcome.callId) ?? outcome.phoneNumber);
   if (!row) return;
   const ms = `${outcome.ownMilliseconds.toFixed(1)} ms`;
