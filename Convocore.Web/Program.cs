@@ -38,6 +38,8 @@ api.MapWorkspaceEndpoints();
 api.MapAgentEndpoints();
 api.MapTrunkEndpoints();
 api.MapNumberEndpoints();
+api.MapNumberListEndpoints();
+api.MapNumberImportEndpoints();
 api.MapRouteCheckEndpoints();
 api.MapAnalyticsEndpoints();
 app.MapDashboard();

@@ -209,14 +209,17 @@ internal sealed class NumberImportGrain(
         }
     }
 
-    /// <summary>Every row after the first with the same number is an error; the rest are still to be decided (null).</summary>
+    /// <summary>
+    /// Every row after the first with the same number is an error; the rest are still to be decided (null). A row the file
+    /// refused keeps its own message.
+    /// </summary>
     private static ImportRowResult?[] Duplicates(IReadOnlyList<ImportRow> rows)
     {
         var results = new ImportRowResult?[rows.Count];
         var first = new Dictionary<string, int>(StringComparer.Ordinal);
         for (var i = 0; i < rows.Count; i++)
         {
-            if (rows[i].PhoneNumber is not { Length: > 0 } number) continue;
+            if (rows[i].PhoneNumber is not { Length: > 0 } number || rows[i].Refusal is not null) continue;
             if (first.TryGetValue(number, out var firstRow))
                 results[i] = new ImportRowResult(rows[i].Row, number, ImportRowStatus.Error, ImportTexts.Duplicate(firstRow));
             else first[number] = rows[i].Row;
