@@ -4,6 +4,7 @@ using System.Text.Json;
 using Convocore.Contracts.Common;
 using Convocore.Contracts.Numbers;
 using Convocore.Web.Api;
+using Microsoft.OpenApi;
 
 namespace Convocore.Web.Numbers;
 
@@ -49,10 +50,7 @@ internal static class NumberImportEndpoints
             .AddOpenApiOperationTransformer((operation, _, _) =>
             {
                 // The same rows as CSV: header phoneNumber,agent,trunk,region,additionalParams.
-                operation.RequestBody!.Content[ImportFile.CsvType] = new Microsoft.OpenApi.OpenApiMediaType
-                {
-                    Schema = new Microsoft.OpenApi.OpenApiSchema { Type = Microsoft.OpenApi.JsonSchemaType.String },
-                };
+                operation.RequestBody!.Content![ImportFile.CsvType] = CsvText();
                 return Task.CompletedTask;
             })
             .WithSummary("Import numbers from CSV (text/csv) or JSON: dryRun=true answers what each row would do; otherwise 202 and the import's progress")
@@ -76,10 +74,20 @@ internal static class NumberImportEndpoints
             Csv.WriteRecord(csv, ImportFile.Columns);
             foreach (var n in exported) Csv.WriteRecord(csv, [n.PhoneNumber, n.AgentId, n.TrunkId, n.Region.ToString(), n.AdditionalParamsJson]);
             return Results.File(Encoding.UTF8.GetBytes(csv.ToString()), "text/csv; charset=utf-8", "numbers.csv");
-        }).Produces<ExportResponse>().Produces<string>(StatusCodes.Status200OK, ImportFile.CsvType).ProducesProblems(StatusCodes.Status400BadRequest)
+        }).Produces<ExportResponse>().ProducesProblems(StatusCodes.Status400BadRequest)
+            .AddOpenApiOperationTransformer((operation, _, _) =>
+            {
+                operation.Responses!["200"].Content![ImportFile.CsvType] = CsvText();
+                return Task.CompletedTask;
+            })
             .WithSummary("Every number of the workspace in the import's format (CSV by default, or format=json): re-importing it changes nothing")
             .WithDescription("Agent and trunk are given by id. CSV cells a spreadsheet would run as a formula (= + - @) start with an apostrophe, which the import removes.");
     }
+
+    private static OpenApiMediaType CsvText() => new()
+    {
+        Schema = new OpenApiSchema { Type = JsonSchemaType.String, Description = "CSV (RFC 4180) with the header phoneNumber,agent,trunk,region,additionalParams" },
+    };
 
     private static ImportSummary Summarize(IReadOnlyList<ImportRowResult> rows) => new(
         rows.Count(r => r.Status == ImportRowStatus.Add), rows.Count(r => r.Status == ImportRowStatus.Update),
