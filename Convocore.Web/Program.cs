@@ -39,6 +39,8 @@ api.MapWorkspaceEndpoints();
 api.MapAgentEndpoints();
 api.MapTrunkEndpoints();
 api.MapNumberEndpoints();
+api.MapNumberListEndpoints();
+api.MapNumberImportEndpoints();
 api.MapRouteCheckEndpoints();
 api.MapAnalyticsEndpoints();
 api.MapTestCallEndpoints();

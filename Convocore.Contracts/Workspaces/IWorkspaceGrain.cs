@@ -38,6 +38,15 @@ public interface IWorkspaceGrain : IGrainWithStringKey
     Task<Outcome<NumberInfo>> ReassignNumber(ReassignNumber command);
     Task<Outcome<Done>> DeleteNumber(string trunkId, string phoneNumber);
 
+    /// <summary>
+    /// What importing these rows would do to each, now, counting <paramref name="addsBefore"/> adds of earlier rows of
+    /// the same file against the plan. Changes nothing.
+    /// </summary>
+    [AlwaysInterleave]
+    Task<IReadOnlyList<ImportRowResult>> CheckImport(IReadOnlyList<ImportRow> rows, int addsBefore);
+    /// <summary>Applies the rows that are adds or updates, as one batch of number changes; the result says what each row did.</summary>
+    Task<IReadOnlyList<ImportRowResult>> ApplyImport(IReadOnlyList<ImportRow> rows);
+
     /// <summary>Finishes or rolls back any number change that a crash interrupted.</summary>
     Task Reconcile();
 

@@ -54,6 +54,37 @@ internal sealed class NumberChanges(
         }
     }
 
+    /// <summary>
+    /// <see cref="Apply{T}"/> for many numbers at once (an import's batch): one write notes them all pending, their steps run
+    /// together, one write crosses them all off. A crash leaves each entry for <see cref="SettleAll"/>, as for one change.
+    /// </summary>
+    public async Task<T> ApplyAll<T>(IReadOnlyCollection<PendingNumberChange> batch, Func<Task<T>> steps, Func<Task> settle)
+    {
+        if (batch.Count == 0) return await steps();
+        foreach (var change in batch) state.State.Pending[change.PhoneNumber] = change;
+        await WritePending();
+        try
+        {
+            var result = await steps();
+            foreach (var change in batch) state.State.Pending.Remove(change.PhoneNumber);
+            await state.WriteStateAsync();
+            return result;
+        }
+        catch (Exception ex)
+        {
+            logger.LogWarning(ex, "An import batch of {Count} number changes in workspace {WorkspaceId} failed; settling it", batch.Count, workspaceId);
+            try
+            {
+                await settle();
+            }
+            catch (Exception settling)
+            {
+                logger.LogWarning(settling, "Settling workspace {WorkspaceId} failed; the sweeper will retry", workspaceId);
+            }
+            throw;
+        }
+    }
+
     /// <summary>Completes every change a crash or a failure interrupted; true when there was one. Safe to repeat.</summary>
     public async Task<bool> SettleAll()
     {
@@ -93,9 +124,14 @@ internal sealed class NumberChanges(
         logger.LogInformation("Settled an interrupted {Kind} of a number in workspace {WorkspaceId}", change.Kind, workspaceId);
     }
 
-    private async Task Begin(PendingNumberChange change)
+    private Task Begin(PendingNumberChange change)
     {
         state.State.Pending[change.PhoneNumber] = change;
+        return WritePending();
+    }
+
+    private async Task WritePending()
+    {
         if (markedPending)
         {
             await state.WriteStateAsync();

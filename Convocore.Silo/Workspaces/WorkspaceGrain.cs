@@ -221,6 +221,70 @@ internal sealed class WorkspaceGrain(
         return Done.Instance;
     }
 
+    public async Task<IReadOnlyList<ImportRowResult>> CheckImport(IReadOnlyList<ImportRow> rows, int addsBefore) =>
+        (await (await Imports()).Decide(rows, addsBefore)).Select(d => d.Result).ToArray();
+
+    public async Task<IReadOnlyList<ImportRowResult>> ApplyImport(IReadOnlyList<ImportRow> rows)
+    {
+        if (!Exists) return rows.Select(r => new ImportRowResult(r.Row, r.PhoneNumber, ImportRowStatus.Error, WorkspaceNotFound.Detail)).ToArray();
+        if (changes.Any) await Reconcile();
+        var decisions = await (await Imports()).Decide(rows, 0);
+        var now = clock.GetUtcNow();
+        var batch = new List<(int Row, ImportDecision Decision, PendingNumberChange Change)>();
+        for (var i = 0; i < decisions.Length; i++)
+        {
+            var d = decisions[i];
+            var phoneNumber = d.Result.PhoneNumber!;
+            if (d.Status == ImportRowStatus.Add)
+            {
+                var assignment = new NumberAssignment(Id, d.TrunkId!, d.AgentId!, d.Region!.Value, d.AdditionalParamsJson, now, now, Guid.NewGuid());
+                batch.Add((i, d, new PendingNumberChange(assignment.OperationId, NumberChangeKind.Add, phoneNumber, null, assignment)));
+            }
+            else if (d.Status == ImportRowStatus.Update)
+                batch.Add((i, d, new PendingNumberChange(Guid.NewGuid(), NumberChangeKind.Reassign, phoneNumber, d.Current, null)));
+        }
+        var results = decisions.Select(d => d.Result).ToArray();
+        if (batch.Count == 0) return results;
+
+        var applied = await changes.ApplyAll(batch.Select(b => b.Change).ToArray(),
+            () => Task.WhenAll(batch.Select(b => ApplyImported(b.Change, b.Decision))), Reconcile);
+        for (var i = 0; i < batch.Count; i++)
+        {
+            if (applied[i]) continue;
+            var row = batch[i].Row;
+            results[row] = results[row] with
+            {
+                Status = ImportRowStatus.Error,
+                Message = batch[i].Change.Kind == NumberChangeKind.Add ? NumberRules.AlreadyExists : NumberRules.NumberNotFound,
+            };
+        }
+        numberCount += batch.Where((b, i) => applied[i] && b.Change.Kind == NumberChangeKind.Add).Count();
+        Changed(WorkspaceChangeKind.Numbers);
+        return results;
+    }
+
+    /// <summary>One change of an import's batch: the steps of <see cref="AddNumber"/> or <see cref="ReassignNumber"/>.</summary>
+    private async Task<bool> ApplyImported(PendingNumberChange change, ImportDecision decision)
+    {
+        var phoneNumber = change.PhoneNumber;
+        if (change.Kind == NumberChangeKind.Add)
+        {
+            var assignment = change.Intended!;
+            if (!await Number(phoneNumber).Claim(assignment)) return false;
+            await probe.Committed(change.Kind, phoneNumber);
+            await index.Move(phoneNumber, null, NumberChanges.Entry(assignment));
+            return true;
+        }
+        var before = change.Before!;
+        var updated = await Number(phoneNumber).Reassign(Id, before.TrunkId, decision.AgentId!, decision.AdditionalParamsJson,
+            replaceParams: true, change.OperationId);
+        await probe.Committed(change.Kind, phoneNumber);
+        await index.Move(phoneNumber, NumberChanges.Entry(before), updated is null ? null : NumberChanges.Entry(updated));
+        return updated is not null;
+    }
+
+    private async Task<ImportDecisions> Imports() => new(Id, await ListAgents(), await ListTrunks(), QuotaFailure, GrainFactory);
+
     public async Task Reconcile()
     {
         var settled = await changes.SettleAll();
@@ -264,11 +328,12 @@ internal sealed class WorkspaceGrain(
         if (changes.Any) await Reconcile();
     }
 
-    private Failure? QuotaFailure()
+    /// <param name="addsBefore">Adds not made yet that come first (earlier rows of an import).</param>
+    private Failure? QuotaFailure(int addsBefore = 0)
     {
         if (state.State.Plan.NumberLimit() is not { } limit) return null;
         var planName = state.State.Plan.ToString();
-        var inUse = numberCount + changes.PendingAdds;
+        var inUse = numberCount + changes.PendingAdds + addsBefore;
         if (inUse < limit) return null;
         return inUse == limit
             ? Failure.Forbidden($"Number limit reached: the {planName} plan allows {Count(limit)}")

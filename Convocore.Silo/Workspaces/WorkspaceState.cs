@@ -14,7 +14,7 @@ internal sealed class WorkspaceState
     [Id(4)] public List<string> AgentIds { get; set; } = [];
     [Id(5)] public List<string> TrunkIds { get; set; } = [];
 
-    /// <summary>Number changes begun and not yet finished: at most a few, normally none.</summary>
+    /// <summary>Number changes begun and not yet finished: normally none, at most an import's batch.</summary>
     [Id(6)] public Dictionary<string, PendingNumberChange> Pending { get; set; } = [];
 }
 

@@ -18,6 +18,7 @@ using StackExchange.Redis;
 // Usage: dotnet run -c Release --project bench/Convocore.Benchmarks -- routing [--rates 500,2000] [--seconds 10] [--numbers 1000]
 //        [--runs 3] [--find-max [--step 250] [--max-rate 20000]]   (--find-max starts at the first of --rates)
 //        numbers [--numbers 100000]     number management through the REST API (silo and web as processes)
+//        import [--numbers 10000] [--runs 3]   a --numbers-row CSV imported (dry run, apply, again, export) beside one POST per number
 //        workspace-reads [--runs 5]     GET /api/workspace while 500 adds into the same workspace are in flight
 //        memory --numbers 1000000       silo memory per configured number, routing warm
 //        micro [--filter '*E164*']      BenchmarkDotNet micro-benchmarks
@@ -40,6 +41,11 @@ if (args.FirstOrDefault() == "numbers")
 {
     var settings = Arguments.Parse(args);
     return await NumberManagementRun.Run(adds: 1000, listSize: 10_000, largeSize: settings.Numbers == 1000 ? 100_000 : settings.Numbers);
+}
+if (args.FirstOrDefault() == "import")
+{
+    var settings = Arguments.Parse(args);
+    return await ImportRun.Run(rows: settings.Numbers == 1000 ? 10_000 : settings.Numbers, settings.Runs);
 }
 if (args.FirstOrDefault() == "workspace-reads")
 {

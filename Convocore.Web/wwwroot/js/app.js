@@ -5,6 +5,7 @@ import { ApiError } from './api.js';
 import { connectLive, disconnectLive } from './live.js';
 import { showAnalytics, hideAnalytics } from './analytics.js';
 import { wireRouteCheck } from './route-check.js';
+import { wireImport } from './import.js';
 import { state, onRender, reload, readAll, staleAfter, limitState, Everything } from './workspace.js';
 import { wireConfirm } from './confirm.js';
 import { wireTrunks } from './trunks-view.js';
@@ -73,6 +74,7 @@ async function start() {
   wireNumbers();
   wireAgents();
   wireRouteCheck();
+  wireImport();
   onRender(renderHeader);
   window.addEventListener('hashchange', route);
   try {
