@@ -9,17 +9,23 @@ namespace Convocore.Silo.Analytics;
 [StatelessWorker]
 internal sealed class CallAnalyticsGrain(CallStore store, IGrainFactory grains) : Grain, ICallAnalyticsGrain
 {
-    public async Task<CallStats?> ForNumber(string workspaceId, string phoneNumber, DateTimeOffset from, DateTimeOffset to)
+    public async Task<CallStats?> ForNumber(string workspaceId, string phoneNumber, DateTimeOffset from, DateTimeOffset to, bool includeTests)
     {
         // A number the workspace no longer holds keeps its history there; another workspace's number is unknown here.
         if (!await store.HadCalls(workspaceId, phoneNumber)
             && (await grains.GetGrain<IPhoneNumberGrain>(phoneNumber).GetAssignment())?.WorkspaceId != workspaceId)
             return null;
-        return CallFigures.Compute(from, to, await store.Range(workspaceId, phoneNumber, from, to), byNumber: false);
+        return CallFigures.Compute(from, to, Counted(await store.Range(workspaceId, phoneNumber, from, to), includeTests), byNumber: false);
     }
 
-    public async Task<CallStats> ForWorkspace(string workspaceId, DateTimeOffset from, DateTimeOffset to) =>
-        CallFigures.Compute(from, to, await store.Range(workspaceId, null, from, to), byNumber: true);
+    public async Task<CallStats> ForWorkspace(string workspaceId, DateTimeOffset from, DateTimeOffset to, bool includeTests) =>
+        CallFigures.Compute(from, to, Counted(await store.Range(workspaceId, null, from, to), includeTests), byNumber: true);
+
+    private static List<CallRecord> Counted(List<CallRecord> calls, bool includeTests)
+    {
+        if (!includeTests) calls.RemoveAll(c => c.Test);
+        return calls;
+    }
 
     public async Task<CallStats> Unowned(DateTimeOffset from, DateTimeOffset to) =>
         CallFigures.Compute(from, to, await store.Range(null, null, from, to), byNumber: true);
@@ -33,7 +39,7 @@ internal sealed class CallAnalyticsGrain(CallStore store, IGrainFactory grains) 
     }
 
     private static CallLogEntry Entry(CallRecord c) => new(c.StartedAt, c.CallerNumber, c.PhoneNumber, c.Dialed, c.AgentId, c.Region,
-        c.Outcome, c.FailureReason, c.DurationSeconds is { } d ? CallFigures.Seconds(d) : null, c.EndedAt, c.ChannelId);
+        c.Outcome, c.FailureReason, c.DurationSeconds is { } d ? CallFigures.Seconds(d) : null, c.EndedAt, c.ChannelId, c.Test);
 }
 
 /// <summary>The figures of a set of calls; all in UTC.</summary>
