@@ -284,11 +284,6 @@ public sealed class OpenApiContractTests(ConvocoreSystem system)
         await c.Send("GET", "/api/route-check?number=", key);
         await c.Send("GET", $"/api/route-check?number={TestNumbers.Escaped(number)}&trunkId=nosuchtrunk0", key);
 
-        // Test calls: no Asterisk is connected here (409), a number that is not the workspace's (404), not E.164 (400).
-        await c.Send("POST", $"/api/numbers/{TestNumbers.Escaped(number)}/test-call", key);
-        await c.Send("POST", $"/api/numbers/{TestNumbers.Escaped(spare)}/test-call", key);
-        await c.Send("POST", "/api/numbers/5551234/test-call", key);
-
         // Import (dry run, applied with its progress, the file's problems), export and the global listing.
         var importCsv = $"phoneNumber,agent,trunk,region,additionalParams\r\n{TestNumbers.Next()},{agent},{trunk},,\"{{\"\"a\"\":1}}\"\r\n12345,{agent},{trunk},,\r\n";
         await c.Send("POST", "/api/numbers/import?dryRun=true", key, importCsv, "text/csv");
@@ -305,6 +300,11 @@ public sealed class OpenApiContractTests(ConvocoreSystem system)
         await c.Send("GET", "/api/numbers?limit=1", key);
         await c.Send("GET", $"/api/numbers?search=555&agentId={agent}&trunkId={trunk}", key);
         await c.Send("GET", "/api/numbers?limit=abc", key);
+
+        // Test calls: no Asterisk is connected here (409), a number that is not the workspace's (404), not E.164 (400).
+        await c.Send("POST", $"/api/numbers/{TestNumbers.Escaped(number)}/test-call", key);
+        await c.Send("POST", $"/api/numbers/{TestNumbers.Escaped(spare)}/test-call", key);
+        await c.Send("POST", "/api/numbers/5551234/test-call", key);
 
         // Analytics over calls of both kinds, so the rows and volumes are checked too.
         await RecordCalls(workspaceId, trunk, agent, number, key);
