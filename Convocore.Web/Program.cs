@@ -5,6 +5,7 @@ using Convocore.Web.Api;
 using Convocore.Web.Dashboard;
 using Convocore.Web.Numbers;
 using Convocore.Web.Trunks;
+using Convocore.Web.Webhooks;
 using Convocore.Web.Workspaces;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -40,5 +41,6 @@ api.MapTrunkEndpoints();
 api.MapNumberEndpoints();
 api.MapRouteCheckEndpoints();
 api.MapAnalyticsEndpoints();
+api.MapWebhookEndpoints();
 app.MapDashboard();
 app.Run();
