@@ -125,6 +125,9 @@ public class ConvocoreSystem : IAsyncLifetime
         {
             [RedisKey] = Redis.ConnectionString,
             ["Convocore:Numbers:ReconcileIntervalSeconds"] = ReconcileIntervalSeconds,
+            // As deployed (the test host's silos run as Development): https only, no private targets. WebhookSystem lifts both.
+            ["Convocore:Outbound:AllowPrivateTargets"] = "false",
+            ["Convocore:Outbound:AllowHttp"] = "false",
         }.Concat(SiloSettings)));
         builder.AddSiloBuilderConfigurator<SiloConfigurator>();
         builder.AddClientBuilderConfigurator<ClientConfigurator>();

@@ -39,6 +39,9 @@ internal sealed class WebhookReceiver : IAsyncDisposable
     /// <summary>The answer to an event's n-th request (1-based); may wait, to be a slow receiver.</summary>
     public Func<string, int, Task<int>> Answer { get; set; } = (_, _) => Task.FromResult(200);
 
+    /// <summary>A Location header for every answer (with a 3xx <see cref="Answer"/>, a redirect).</summary>
+    public string? RedirectTo { get; set; }
+
     public IReadOnlyList<ReceivedEvent> Delivered => Requests.Where(r => r.Delivered).ToList();
 
     public static async Task<WebhookReceiver> StartAsync()
@@ -55,7 +58,7 @@ internal sealed class WebhookReceiver : IAsyncDisposable
         builder.Logging.ClearProviders();
         builder.WebHost.UseKestrel(o => o.Listen(IPAddress.Loopback, Port));
         var app = builder.Build();
-        app.MapPost("/hooks", async (HttpRequest request) =>
+        app.MapPost("/hooks", async (HttpRequest request, HttpResponse response) =>
         {
             using var reader = new StreamReader(request.Body, Encoding.UTF8);
             var body = await reader.ReadToEndAsync();
@@ -65,6 +68,7 @@ internal sealed class WebhookReceiver : IAsyncDisposable
             Interlocked.Increment(ref arrivals);
             var status = await Answer(eventId, attempt);
             Requests.Enqueue(new ReceivedEvent(eventId, type, body, request.Headers["Convocore-Signature"].ToString(), status, DateTimeOffset.UtcNow));
+            if (RedirectTo is { } location) response.Headers.Location = location;
             return Results.StatusCode(status);
         });
         await app.StartAsync();
