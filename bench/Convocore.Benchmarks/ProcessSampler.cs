@@ -8,14 +8,14 @@ using Microsoft.Diagnostics.Tracing.Parsers.Clr;
 namespace Convocore.Benchmarks;
 
 /// <summary>One look at a process from outside it.</summary>
-/// <param name="LiveHeapBytes">The GC heap right after a full, blocking collection (what the process still holds).</param>
+/// <param name="LiveHeapBytes">The bytes that survived a full, blocking collection (what the process still holds).</param>
 internal sealed record ProcessSample(TimeSpan At, long WorkingSetBytes, long LiveHeapBytes, int Threads, int Handles);
 
 /// <summary>
 /// Samples a .NET process the way an operator's tools would, without its help: working set, thread count and open file
 /// descriptors from /proc, and the GC heap through the runtime's diagnostics port (EventPipe, as dotnet-gcdump does): a
 /// session with the GCHeapCollect keyword makes the runtime run a full blocking collection, and its GCHeapStats event
-/// gives the heap that is left, so garbage not yet collected cannot pass for growth.
+/// gives the bytes that survived it, so garbage not yet collected cannot pass for growth.
 /// </summary>
 internal static class ProcessSampler
 {
@@ -45,7 +45,9 @@ internal static class ProcessSampler
             source.Clr.GCStart += e => fullCollection = e.Depth == 2 && e.Reason is GCReason.Induced or GCReason.InducedNotForced or GCReason.InducedCompacting;
             source.Clr.GCHeapStats += e =>
             {
-                if (fullCollection) result.TrySetResult(e.TotalHeapSize);
+                // What survived the collection (gen0, gen1, gen2, large and pinned object heaps): the heap's size would also
+                // count the free space the collector leaves around pinned socket buffers, which comes and goes by megabytes.
+                if (fullCollection) result.TrySetResult(e.TotalPromotedSize0 + e.TotalPromotedSize1 + e.TotalPromotedSize2 + e.TotalPromotedSize3 + e.TotalPromotedSize4);
             };
             source.Process();
         });

@@ -33,7 +33,7 @@ export function connectLive({ onChange, onResync, status }) {
     .build();
   connection = current;
   let subscribed = false;
-  current.on('workspaceChanged', () => onChange());
+  current.on('workspaceChanged', (change) => onChange(change));
   // Sent by the server once this connection's workspace feed is in place (after every connect and reconnect):
   // re-read then, so nothing changed in between is missed.
   current.on('subscribed', () => {

@@ -1,0 +1,202 @@
+// The numbers of an expanded SIP provider card (agent, reassign in place, delete) and the Add Number dialog.
+import { $, el, setText, plural, openDialog, trashIcon } from './dom.js';
+import { api, numberPath } from './api.js';
+import { state, reload, staleAfter, trunkById, agentById } from './workspace.js';
+import { confirmAction } from './confirm.js';
+
+// The product's fixed texts (Convocore.Contracts), shown before submit where the page can know them.
+const Texts = {
+  phoneRequired: 'Phone number is required',
+  phoneInvalid: 'Invalid phone number format',
+  phoneExists: 'Phone number already exists',
+  agentRequired: 'Agent is required',
+};
+const E164 = /^\+[1-9][0-9]{1,14}$/;
+
+const numbersChanged = (trunkId) => reload(staleAfter({ kind: 'Numbers', trunkId }));
+
+export function wireNumbers() {
+  wireNumberForm();
+}
+
+export function createNumberRow() {
+  const select = el('select', { class: 'reassign-agent' });
+  const reassign = el('button', { type: 'button', class: 'secondary reassign', disabled: true }, 'Reassign');
+  select.addEventListener('change', () => { reassign.disabled = select.value === row.dataset.agent; });
+  const label = el('label', { class: 'visually-hidden' });
+  const row = el('li', { class: 'number-row' },
+    el('div', { class: 'number-main' },
+      el('span', { class: 'phone' }),
+      el('span', { class: 'tag number-region' }),
+      el('span', { class: 'muted number-calls', hidden: true })),
+    el('div', { class: 'number-agent' },
+      el('span', { class: 'agent-title' }),
+      el('span', { class: 'muted agent-id' })),
+    el('div', { class: 'number-reassign' }, label, select, reassign),
+    el('button', { type: 'button', class: 'icon danger delete-number' }, trashIcon()),
+    el('p', { class: 'field-error row-error', role: 'alert' }));
+  const id = `reassign-${Math.random().toString(36).slice(2)}`;
+  select.id = id;
+  label.htmlFor = id;
+  reassign.addEventListener('click', () => reassignNumber(row, select.value));
+  row.querySelector('.delete-number').addEventListener('click', () => deleteNumber(row.dataset.trunk, row.dataset.key));
+  return row;
+}
+
+export function updateNumberRow(row, number) {
+  row.dataset.trunk = number.trunkId;
+  row.dataset.agent = number.agentId;
+  setText(row.querySelector('.phone'), number.phoneNumber);
+  setText(row.querySelector('.number-region'), number.region);
+  const calls = row.querySelector('.number-calls');
+  calls.hidden = !state.volumes;
+  if (state.volumes) setText(calls, `${plural(state.volumes.get(number.phoneNumber) ?? 0, 'call', 'calls')} in 30 days`);
+  // The agents list is re-read when an agent changes, the number lists are not: a renamed agent shows its new title.
+  setText(row.querySelector('.agent-title'), agentById(number.agentId)?.title ?? number.agentTitle ?? '(agent deleted)');
+  setText(row.querySelector('.agent-id'), number.agentId);
+  setText(row.querySelector('label'), `Agent for ${number.phoneNumber}`);
+  const select = row.querySelector('.reassign-agent');
+  const choice = select.value && select.value !== number.agentId && document.activeElement === select ? select.value : number.agentId;
+  fillAgentOptions(select, { selected: number.agentId, includeCurrent: true });
+  select.value = choice;
+  const reassign = row.querySelector('.reassign');
+  reassign.disabled = select.value === number.agentId;
+  reassign.setAttribute('aria-label', `Reassign ${number.phoneNumber}`);
+  row.querySelector('.delete-number').setAttribute('aria-label', `Delete ${number.phoneNumber}`);
+}
+
+/** Options of voice-ready agents; the others are listed disabled with the reason they cannot answer. */
+function fillAgentOptions(select, { selected, placeholder, includeCurrent } = {}) {
+  const options = [];
+  if (placeholder) options.push(el('option', { value: '' }, placeholder));
+  for (const agent of state.agents) {
+    const unavailable = agent.unavailableReason && !(includeCurrent && agent.id === selected);
+    options.push(el('option', { value: agent.id, disabled: !!unavailable },
+      unavailable ? `${agent.title} (unavailable: ${agent.unavailableReason})` : agent.title));
+  }
+  const same = select.options.length === options.length
+    && options.every((o, i) => select.options[i].value === o.value && select.options[i].textContent === o.textContent && select.options[i].disabled === o.disabled);
+  if (!same) select.replaceChildren(...options);
+}
+
+let numberTrunkId = null;
+
+const cardChevron = (trunkId) => [...$('trunks').children].find((c) => c.dataset.key === trunkId)?.querySelector('.chevron');
+
+export function openNumberDialog(trunkId) {
+  const trunk = trunkById(trunkId);
+  numberTrunkId = trunkId;
+  const form = $('number-form');
+  form.reset();
+  for (const id of ['number-phone-error', 'number-agent-error', 'number-form-error']) setText($(id), '');
+  for (const field of [$('number-phone'), $('number-agent')]) field.removeAttribute('aria-invalid');
+  setText($('number-dialog-trunk'), trunk ? `SIP provider: ${trunk.name} (${trunk.region})` : '');
+  fillAgentOptions($('number-agent'), { placeholder: 'Choose an agent' });
+  $('number-agent').value = '';
+  const ready = state.agents.filter((a) => !a.unavailableReason).length;
+  setText($('number-agent-help'), ready === 0
+    ? 'No agent can answer calls yet: add an agent with voice enabled and a voice configuration first.'
+    : 'Only voice-enabled agents with a valid voice configuration can answer calls.');
+  openDialog($('number-dialog'), { focus: $('number-phone'), fallback: () => cardChevron(trunkId) ?? $('trunks-heading') });
+}
+
+function knownNumbers() {
+  const all = new Set();
+  for (const list of state.numbers.values()) for (const n of list) all.add(n.phoneNumber);
+  return all;
+}
+
+function phoneProblem(value) {
+  if (!value.trim()) return Texts.phoneRequired;
+  if (!E164.test(value)) {
+    const digits = value.replace(/[\s().-]/g, '');
+    return /^[0-9]{10}$/.test(digits) ? `${Texts.phoneInvalid} (did you mean +1${digits}?)` : Texts.phoneInvalid;
+  }
+  if (knownNumbers().has(value)) return Texts.phoneExists;
+  return null;
+}
+
+function showFieldError(field, errorNode, message) {
+  setText(errorNode, message ?? '');
+  if (message) field.setAttribute('aria-invalid', 'true'); else field.removeAttribute('aria-invalid');
+}
+
+function validateNumberForm() {
+  const phone = phoneProblem($('number-phone').value);
+  const agent = $('number-agent').value ? null : Texts.agentRequired;
+  showFieldError($('number-phone'), $('number-phone-error'), phone);
+  showFieldError($('number-agent'), $('number-agent-error'), agent);
+  return !phone && !agent;
+}
+
+function wireNumberForm() {
+  $('number-phone').addEventListener('blur', () => {
+    if ($('number-phone').value) showFieldError($('number-phone'), $('number-phone-error'), phoneProblem($('number-phone').value));
+  });
+  $('number-phone').addEventListener('input', () => {
+    if ($('number-phone').getAttribute('aria-invalid')) showFieldError($('number-phone'), $('number-phone-error'), phoneProblem($('number-phone').value));
+  });
+  $('number-agent').addEventListener('change', () =>
+    showFieldError($('number-agent'), $('number-agent-error'), $('number-agent').value ? null : Texts.agentRequired));
+  $('number-form').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    setText($('number-form-error'), '');
+    if (!validateNumberForm()) {
+      ($('number-phone').getAttribute('aria-invalid') ? $('number-phone') : $('number-agent')).focus();
+      return;
+    }
+    const submit = event.submitter ?? $('number-form').querySelector('[type=submit]');
+    submit.disabled = true;
+    try {
+      await api('POST', `/api/trunks/${encodeURIComponent(numberTrunkId)}/numbers`,
+        { phoneNumber: $('number-phone').value, agentId: $('number-agent').value });
+      state.expanded.add(numberTrunkId);
+      $('number-dialog').close('added');
+      await numbersChanged(numberTrunkId);
+    } catch (error) {
+      showServerError(error);
+    } finally {
+      submit.disabled = false;
+    }
+  });
+}
+
+function showServerError(error) {
+  const detail = error.problem?.detail ?? error.message;
+  const hint = error.problem?.hint;
+  const text = hint ? `${detail} (${hint})` : detail;
+  if (/^(Phone number|Invalid phone number)/.test(detail)) {
+    showFieldError($('number-phone'), $('number-phone-error'), text);
+    $('number-phone').focus();
+  } else if (/^Agent/.test(detail)) {
+    showFieldError($('number-agent'), $('number-agent-error'), text);
+    $('number-agent').focus();
+  } else {
+    setText($('number-form-error'), text);
+  }
+}
+
+async function reassignNumber(row, agentId) {
+  const error = row.querySelector('.row-error');
+  setText(error, '');
+  try {
+    // PATCH changes the agent only; the number keeps its additionalParams.
+    await api('PATCH', numberPath(row.dataset.trunk, row.dataset.key), { agentId });
+    await numbersChanged(row.dataset.trunk);
+  } catch (e) {
+    setText(error, e.problem?.detail ?? e.message);
+  }
+}
+
+function deleteNumber(trunkId, phoneNumber) {
+  confirmAction({
+    heading: `Delete ${phoneNumber}?`,
+    text: `Calls to ${phoneNumber} will be rejected from now on. This cannot be undone.`,
+    action: 'Delete',
+    run: async () => {
+      await api('DELETE', numberPath(trunkId, phoneNumber));
+      await numbersChanged(trunkId);
+    },
+    fallback: () => cardChevron(trunkId) ?? $('trunks-heading'),
+  });
+}
