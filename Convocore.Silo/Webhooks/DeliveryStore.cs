@@ -148,6 +148,10 @@ internal sealed class DeliveryStore([FromKeyedServices("redis")] IConnectionMult
         return new StoredDelivery(eventId, fields["type"]!, key!, Time(fields["created"])!.Value, body!, fields["state"]!, (int)fields["attempts"]);
     }
 
+    /// <summary>Not attempted now (its webhook has as many requests in flight as it may): due again after <paramref name="pause"/>.</summary>
+    public Task Defer(ClaimedDelivery claim, TimeSpan pause) =>
+        Db.SortedSetAddAsync(Due, claim.Member, Now + (long)pause.TotalMilliseconds);
+
     /// <summary>Another attempt at <paramref name="next"/>.</summary>
     public Task Retry(ClaimedDelivery claim, StoredDelivery delivery, int attempts, int? status, string? error, DateTimeOffset next) =>
         Db.ScriptEvaluateAsync(ReportScript, [Due], Report(claim, delivery.OrderKey, "retry", attempts, status, error, "pending",

@@ -21,6 +21,9 @@ internal sealed class WebhookOptions
     /// <summary>Requests in flight per silo.</summary>
     public int Concurrency { get; set; } = 128;
 
+    /// <summary>Requests in flight per silo to one webhook, so that a slow receiver cannot hold every slot.</summary>
+    public int ConcurrencyPerWebhook { get; set; } = 16;
+
     /// <summary>How long an idle sender or event reader waits before asking Redis again.</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(100);
 

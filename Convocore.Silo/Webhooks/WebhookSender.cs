@@ -1,4 +1,5 @@
 using System.Net.Http.Headers;
+using System.Runtime.InteropServices;
 using System.Text;
 using Convocore.Contracts.Webhooks;
 using Convocore.Silo.Outbound;
@@ -12,7 +13,9 @@ namespace Convocore.Silo.Webhooks;
 /// a timeout, a refused connection or any other answer is tried again after a pause that doubles from
 /// <see cref="WebhookOptions.FirstRetryDelay"/> up to <see cref="WebhookOptions.MaxRetryDelay"/> (a random half of it
 /// added, so that a receiver coming back is not hit by every retry at once), until <see cref="WebhookOptions.GiveUpAfter"/>.
-/// A silo that dies mid-attempt leaves the delivery leased; another takes it when the lease ends.
+/// A silo that dies mid-attempt leaves the delivery leased; another takes it when the lease ends. One webhook has at most
+/// <see cref="WebhookOptions.ConcurrencyPerWebhook"/> requests in flight per silo: what it is due beyond that waits a moment
+/// in the queue, so that a slow receiver slows only itself.
 /// </summary>
 internal sealed class WebhookSender(
     DeliveryStore store,
@@ -27,7 +30,10 @@ internal sealed class WebhookSender(
     private const int ClaimBatch = 100;
 
     private readonly WebhookOptions settings = options.Value;
+    private static readonly TimeSpan Deferral = TimeSpan.FromMilliseconds(500);
+
     private readonly SemaphoreSlim wake = new(0, 1);
+    private readonly Dictionary<string, int> inFlightPerWebhook = [];
     private SemaphoreSlim slots = null!;
 
     /// <summary>Something may be due now: the sender looks at once instead of at its next poll.</summary>
@@ -63,11 +69,18 @@ internal sealed class WebhookSender(
                     var workspaces = claimed.Select(c => c.WorkspaceId).Distinct().ToArray();
                     var targets = (await Task.WhenAll(workspaces.Select(w => grains.GetGrain<IWebhooksGrain>(w).Targets())))
                         .SelectMany(t => t).ToDictionary(t => t.Id);
+                    var deferred = new List<Task>();
                     foreach (var claim in claimed)
                     {
+                        if (!TakeWebhookSlot(claim.WebhookId))
+                        {
+                            deferred.Add(store.Defer(claim, Deferral));
+                            continue;
+                        }
                         await slots.WaitAsync(stoppingToken);
                         _ = Attempt(claim, targets.GetValueOrDefault(claim.WebhookId), stoppingToken);
                     }
+                    await Task.WhenAll(deferred);
                 }
                 failures.Succeeded();
                 if (claimed.Count < limit)
@@ -139,7 +152,27 @@ internal sealed class WebhookSender(
         }
         finally
         {
+            ReleaseWebhookSlot(claim.WebhookId);
             slots.Release();
+        }
+    }
+
+    private bool TakeWebhookSlot(string webhookId)
+    {
+        lock (inFlightPerWebhook)
+        {
+            var count = inFlightPerWebhook.GetValueOrDefault(webhookId);
+            if (count >= settings.ConcurrencyPerWebhook) return false;
+            inFlightPerWebhook[webhookId] = count + 1;
+            return true;
+        }
+    }
+
+    private void ReleaseWebhookSlot(string webhookId)
+    {
+        lock (inFlightPerWebhook)
+        {
+            if (--CollectionsMarshal.GetValueRefOrNullRef(inFlightPerWebhook, webhookId) == 0) inFlightPerWebhook.Remove(webhookId);
         }
     }
 
