@@ -20,9 +20,11 @@ internal sealed record StoredDelivery(string EventId, string Type, string OrderK
 /// <summary>
 /// The durable delivery queue in Redis. Per webhook (<c>convocore:webhooks:{id}:</c>…): a hash per delivery
 /// (<c>d:&lt;event&gt;</c>), the delivery log (<c>log</c>, a sorted set by the event's time), a list per call or number
-/// (<c>c:&lt;key&gt;</c>) of the events still to send in order, and the last rank queued per call (<c>m:&lt;key&gt;</c>).
-/// One sorted set for the whole cluster, <c>convocore:webhooks:due</c>, holds the head of every list by when it is due;
-/// a sender that takes one pushes its due time past its lease, so a delivery whose silo died is taken again. Every step
+/// (<c>c:&lt;key&gt;</c>) of the events still to send in order, the last rank queued per call (<c>m:&lt;key&gt;</c>), and
+/// the head of every list by when it is due (<c>due</c>); one sorted set for the whole cluster, <c>convocore:webhooks:due</c>,
+/// holds each webhook by its earliest due time, so a sender takes a few of each due webhook and skips those it already
+/// sends to as much as it may (a slow receiver's backlog never stands in front of another's). A sender that takes a
+/// delivery pushes its due time past its lease, so a delivery whose silo died is taken again. Every step
 /// is one Lua script, so a list's order holds whatever silo runs it. Keys are built inside the scripts: one Redis, not a
 /// Redis Cluster, as everywhere in this repo.
 /// </summary>
@@ -32,7 +34,12 @@ internal sealed class DeliveryStore([FromKeyedServices("redis")] IConnectionMult
     private readonly string prefix = (configuration["Convocore:Redis:KeyPrefix"] ?? "convocore:") + "webhooks:";
 
     private const string EnqueueScript = """
+        local function refresh(g, due, wm)
+          local first = redis.call('ZRANGE', due, 0, 0, 'WITHSCORES')
+          if first[1] then redis.call('ZADD', g, first[2], wm) else redis.call('ZREM', g, wm) end
+        end
         local p, mp, now, cutoff = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
+        local due = p .. 'due'
         local added = 0
         for i = 5, #ARGV, 6 do
           local id, key, rank, kind, created, body = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2]), ARGV[i + 3], ARGV[i + 4], ARGV[i + 5]
@@ -46,10 +53,11 @@ internal sealed class DeliveryStore([FromKeyedServices("redis")] IConnectionMult
           if not skip then
             redis.call('HSET', d, 'type', kind, 'key', key, 'created', created, 'body', body, 'attempts', 0, 'state', 'pending', 'next', now)
             redis.call('ZADD', KEYS[2], created, id)
-            if redis.call('RPUSH', p .. 'c:' .. key, id) == 1 then redis.call('ZADD', KEYS[1], now, mp .. id) end
+            if redis.call('RPUSH', p .. 'c:' .. key, id) == 1 then redis.call('ZADD', due, now, mp .. id) end
             added = added + 1
           end
         end
+        if added > 0 then refresh(KEYS[1], due, string.sub(mp, 1, -2)) end
         for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', cutoff, 'LIMIT', 0, 10)) do
           local d = p .. 'd:' .. id
           if redis.call('HGET', d, 'state') ~= 'pending' then
@@ -60,49 +68,79 @@ internal sealed class DeliveryStore([FromKeyedServices("redis")] IConnectionMult
         return added
         """;
 
+    // KEYS: the due webhooks. ARGV: now, lease end, per webhook, key prefix, then the webhooks ("ws|wh") to leave alone.
     private const string ClaimScript = """
-        local items = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
-        for _, m in ipairs(items) do redis.call('ZADD', KEYS[1], ARGV[2], m) end
-        return items
+        local function refresh(g, due, wm)
+          local first = redis.call('ZRANGE', due, 0, 0, 'WITHSCORES')
+          if first[1] then redis.call('ZADD', g, first[2], wm) else redis.call('ZREM', g, wm) end
+        end
+        local g, now, lease, per, prefix = KEYS[1], ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
+        local skip = {}
+        for i = 5, #ARGV do skip[ARGV[i]] = true end
+        local out = {}
+        for _, wm in ipairs(redis.call('ZRANGEBYSCORE', g, '-inf', now, 'LIMIT', 0, 64)) do
+          if not skip[wm] then
+            local due = prefix .. '{' .. string.match(wm, '|(.*)$') .. '}:due'
+            for _, m in ipairs(redis.call('ZRANGEBYSCORE', due, '-inf', now, 'LIMIT', 0, per)) do
+              redis.call('ZADD', due, lease, m)
+              out[#out + 1] = m
+            end
+            refresh(g, due, wm)
+          end
+        end
+        return out
         """;
 
     // ARGV: p, member prefix, event id, order key, outcome (retry | done | skip | drop), attempts, status, error, state, next, delivered, now
     private const string ReportScript = """
+        local function refresh(g, due, wm)
+          local first = redis.call('ZRANGE', due, 0, 0, 'WITHSCORES')
+          if first[1] then redis.call('ZADD', g, first[2], wm) else redis.call('ZREM', g, wm) end
+        end
         local p, mp, id, key, outcome = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
-        local d = p .. 'd:' .. id
-        if outcome == 'retry' then
-          redis.call('HSET', d, 'attempts', ARGV[6], 'status', ARGV[7], 'error', ARGV[8], 'next', ARGV[10])
-          redis.call('ZADD', KEYS[1], ARGV[10], mp .. id)
+        local d, due, wm = p .. 'd:' .. id, p .. 'due', string.sub(mp, 1, -2)
+        if outcome == 'retry' or outcome == 'defer' then
+          if outcome == 'retry' then redis.call('HSET', d, 'attempts', ARGV[6], 'status', ARGV[7], 'error', ARGV[8], 'next', ARGV[10]) end
+          redis.call('ZADD', due, ARGV[10], mp .. id)
+          refresh(KEYS[1], due, wm)
           return 0
         end
         if outcome == 'drop' then redis.call('DEL', d)
         elseif outcome == 'done' and redis.call('EXISTS', d) == 1 then
           redis.call('HSET', d, 'attempts', ARGV[6], 'status', ARGV[7], 'error', ARGV[8], 'state', ARGV[9], 'next', '', 'delivered', ARGV[11])
         end
-        redis.call('ZREM', KEYS[1], mp .. id)
+        redis.call('ZREM', due, mp .. id)
         local c = p .. 'c:' .. key
+        local following = false
         if redis.call('LINDEX', c, 0) == id then
           redis.call('LPOP', c)
-          local following = redis.call('LINDEX', c, 0)
-          if following then
-            redis.call('ZADD', KEYS[1], ARGV[12], mp .. following)
-            return 1
-          end
+          following = redis.call('LINDEX', c, 0)
+          if following then redis.call('ZADD', due, ARGV[12], mp .. following) end
         end
+        refresh(KEYS[1], due, wm)
+        if following then return 1 end
         return 0
         """;
 
     private const string RedeliverScript = """
+        local function refresh(g, due, wm)
+          local first = redis.call('ZRANGE', due, 0, 0, 'WITHSCORES')
+          if first[1] then redis.call('ZADD', g, first[2], wm) else redis.call('ZREM', g, wm) end
+        end
         local p, mp, id, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
         local d = p .. 'd:' .. id
         if redis.call('EXISTS', d) == 0 then return 0 end
         if redis.call('HGET', d, 'state') == 'pending' then return 1 end
         redis.call('HSET', d, 'state', 'pending', 'next', now, 'delivered', '')
-        if redis.call('RPUSH', p .. 'c:' .. redis.call('HGET', d, 'key'), id) == 1 then redis.call('ZADD', KEYS[1], now, mp .. id) end
+        if redis.call('RPUSH', p .. 'c:' .. redis.call('HGET', d, 'key'), id) == 1 then
+          redis.call('ZADD', p .. 'due', now, mp .. id)
+          refresh(KEYS[1], p .. 'due', string.sub(mp, 1, -2))
+        end
         return 1
         """;
 
     private IDatabase Db => redis.GetDatabase();
+    /// <summary>Every webhook with something queued, by when its next delivery is due.</summary>
     private RedisKey Due => prefix + "due";
     private string Of(string webhookId) => prefix + "{" + webhookId + "}:";
     private RedisKey Log(string webhookId) => Of(webhookId) + "log";
@@ -124,19 +162,21 @@ internal sealed class DeliveryStore([FromKeyedServices("redis")] IConnectionMult
         return db.ScriptEvaluateAsync(EnqueueScript, [Due, Log(webhookId)], args.ToArray());
     }
 
-    /// <summary>Takes up to <paramref name="limit"/> due deliveries, leased for <see cref="WebhookOptions.Lease"/>.</summary>
-    public async Task<IReadOnlyList<ClaimedDelivery>> Claim(int limit)
+    /// <summary>
+    /// Takes due deliveries, up to <paramref name="perWebhook"/> of each webhook but those in <paramref name="busy"/>
+    /// (workspace|webhook), leased for <see cref="WebhookOptions.Lease"/>.
+    /// </summary>
+    public async Task<IReadOnlyList<ClaimedDelivery>> Claim(int perWebhook, IReadOnlyCollection<string> busy)
     {
         var now = Now;
-        var items = (RedisValue[]?)await Db.ScriptEvaluateAsync(ClaimScript, [Due],
-            [now, now + (long)options.Value.Lease.TotalMilliseconds, limit]) ?? [];
+        var args = new List<RedisValue> { now, now + (long)options.Value.Lease.TotalMilliseconds, perWebhook, prefix };
+        args.AddRange(busy.Select(b => (RedisValue)b));
+        var items = (RedisValue[]?)await Db.ScriptEvaluateAsync(ClaimScript, [Due], args.ToArray()) ?? [];
         var claimed = new List<ClaimedDelivery>(items.Length);
         foreach (var item in items)
         {
-            var member = item.ToString();
-            var parts = member.Split('|');
-            if (parts.Length == 3) claimed.Add(new ClaimedDelivery(parts[0], parts[1], parts[2], member));
-            else await Db.SortedSetRemoveAsync(Due, item);
+            var parts = item.ToString().Split('|');
+            if (parts.Length == 3) claimed.Add(new ClaimedDelivery(parts[0], parts[1], parts[2], item.ToString()));
         }
         return claimed;
     }
@@ -150,7 +190,7 @@ internal sealed class DeliveryStore([FromKeyedServices("redis")] IConnectionMult
 
     /// <summary>Not attempted now (its webhook has as many requests in flight as it may): due again after <paramref name="pause"/>.</summary>
     public Task Defer(ClaimedDelivery claim, TimeSpan pause) =>
-        Db.SortedSetAddAsync(Due, claim.Member, Now + (long)pause.TotalMilliseconds);
+        Db.ScriptEvaluateAsync(ReportScript, [Due], Report(claim, "", "defer", 0, null, null, "", Now + (long)pause.TotalMilliseconds, null));
 
     /// <summary>Another attempt at <paramref name="next"/>.</summary>
     public Task Retry(ClaimedDelivery claim, StoredDelivery delivery, int attempts, int? status, string? error, DateTimeOffset next) =>
@@ -167,15 +207,8 @@ internal sealed class DeliveryStore([FromKeyedServices("redis")] IConnectionMult
         (int)await Db.ScriptEvaluateAsync(ReportScript, [Due], Report(claim, delivery.OrderKey, "skip", 0, null, null, "", null, null)) == 1;
 
     /// <summary>A delivery of a webhook that is gone: forgotten, and the next one of its list comes up (to be dropped too).</summary>
-    public async Task<bool> Drop(ClaimedDelivery claim, string? orderKey)
-    {
-        if (orderKey is null)
-        {
-            await Db.SortedSetRemoveAsync(Due, claim.Member);
-            return false;
-        }
-        return (int)await Db.ScriptEvaluateAsync(ReportScript, [Due], Report(claim, orderKey, "drop", 0, null, null, "", null, null)) == 1;
-    }
+    public async Task<bool> Drop(ClaimedDelivery claim, string? orderKey) =>
+        (int)await Db.ScriptEvaluateAsync(ReportScript, [Due], Report(claim, orderKey ?? "", "drop", 0, null, null, "", null, null)) == 1;
 
     private RedisValue[] Report(ClaimedDelivery claim, string orderKey, string outcome, int attempts, int? status, string? error, string state,
         long? next, long? delivered) =>

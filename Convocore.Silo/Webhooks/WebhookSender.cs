@@ -14,8 +14,8 @@ namespace Convocore.Silo.Webhooks;
 /// <see cref="WebhookOptions.FirstRetryDelay"/> up to <see cref="WebhookOptions.MaxRetryDelay"/> (a random half of it
 /// added, so that a receiver coming back is not hit by every retry at once), until <see cref="WebhookOptions.GiveUpAfter"/>.
 /// A silo that dies mid-attempt leaves the delivery leased; another takes it when the lease ends. One webhook has at most
-/// <see cref="WebhookOptions.ConcurrencyPerWebhook"/> requests in flight per silo: what it is due beyond that waits a moment
-/// in the queue, so that a slow receiver slows only itself.
+/// <see cref="WebhookOptions.ConcurrencyPerWebhook"/> requests in flight per silo, and a claim leaves a webhook at that
+/// limit alone, so that a slow receiver slows only itself.
 /// </summary>
 internal sealed class WebhookSender(
     DeliveryStore store,
@@ -27,7 +27,6 @@ internal sealed class WebhookSender(
     ILogger<WebhookSender> logger) : BackgroundService
 {
     public const string EventIdHeader = "Convocore-Event-Id";
-    private const int ClaimBatch = 100;
 
     private readonly WebhookOptions settings = options.Value;
     private static readonly TimeSpan Deferral = TimeSpan.FromMilliseconds(500);
@@ -62,8 +61,7 @@ internal sealed class WebhookSender(
                     slots.Release();
                     continue;
                 }
-                var limit = Math.Min(slots.CurrentCount, ClaimBatch);
-                var claimed = await store.Claim(limit);
+                var claimed = await store.Claim(settings.ConcurrencyPerWebhook, BusyWebhooks());
                 if (claimed.Count > 0)
                 {
                     var workspaces = claimed.Select(c => c.WorkspaceId).Distinct().ToArray();
@@ -72,7 +70,7 @@ internal sealed class WebhookSender(
                     var deferred = new List<Task>();
                     foreach (var claim in claimed)
                     {
-                        if (!TakeWebhookSlot(claim.WebhookId))
+                        if (!TakeWebhookSlot(claim))
                         {
                             deferred.Add(store.Defer(claim, Deferral));
                             continue;
@@ -83,7 +81,7 @@ internal sealed class WebhookSender(
                     await Task.WhenAll(deferred);
                 }
                 failures.Succeeded();
-                if (claimed.Count < limit)
+                if (claimed.Count == 0)
                     await ((Task)wake.WaitAsync(settings.PollInterval, stoppingToken)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             }
             catch (Exception) when (stoppingToken.IsCancellationRequested)
@@ -152,28 +150,37 @@ internal sealed class WebhookSender(
         }
         finally
         {
-            ReleaseWebhookSlot(claim.WebhookId);
+            ReleaseWebhookSlot(claim);
             slots.Release();
         }
     }
 
-    private bool TakeWebhookSlot(string webhookId)
+    private static string WebhookOf(ClaimedDelivery claim) => claim.WorkspaceId + "|" + claim.WebhookId;
+
+    private bool TakeWebhookSlot(ClaimedDelivery claim)
     {
         lock (inFlightPerWebhook)
         {
-            var count = inFlightPerWebhook.GetValueOrDefault(webhookId);
+            var count = inFlightPerWebhook.GetValueOrDefault(WebhookOf(claim));
             if (count >= settings.ConcurrencyPerWebhook) return false;
-            inFlightPerWebhook[webhookId] = count + 1;
+            inFlightPerWebhook[WebhookOf(claim)] = count + 1;
             return true;
         }
     }
 
-    private void ReleaseWebhookSlot(string webhookId)
+    private void ReleaseWebhookSlot(ClaimedDelivery claim)
     {
         lock (inFlightPerWebhook)
         {
-            if (--CollectionsMarshal.GetValueRefOrNullRef(inFlightPerWebhook, webhookId) == 0) inFlightPerWebhook.Remove(webhookId);
+            if (--CollectionsMarshal.GetValueRefOrNullRef(inFlightPerWebhook, WebhookOf(claim)) == 0) inFlightPerWebhook.Remove(WebhookOf(claim));
         }
+    }
+
+    /// <summary>The webhooks (workspace|webhook) this silo sends to as much as it may: the next claim leaves them alone.</summary>
+    private List<string> BusyWebhooks()
+    {
+        lock (inFlightPerWebhook)
+            return inFlightPerWebhook.Where(w => w.Value >= settings.ConcurrencyPerWebhook).Select(w => w.Key).ToList();
     }
 
     /// <summary>The HTTP status, or the reason there was none.</summary>
