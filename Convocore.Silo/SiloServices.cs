@@ -2,6 +2,7 @@ using Orleans.Configuration;
 using Convocore.Silo.Analytics;
 using Convocore.Silo.Numbers;
 using Convocore.Silo.Routing;
+using Convocore.Silo.Webhooks;
 using Convocore.Silo.Workspaces;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -48,6 +49,7 @@ internal static class SiloServices
         services.AddSingleton<CallRetention>();
         services.AddHostedService(sp => sp.GetRequiredService<CallRetention>());
         services.AddHostedService<CallIngester>();
+        services.AddConvocoreWebhooks();
         return services;
     }
 }

@@ -6,6 +6,7 @@ using Convocore.Web.Dashboard;
 using Convocore.Web.Numbers;
 using Convocore.Web.TestCalls;
 using Convocore.Web.Trunks;
+using Convocore.Web.Webhooks;
 using Convocore.Web.Workspaces;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -44,5 +45,6 @@ api.MapNumberImportEndpoints();
 api.MapRouteCheckEndpoints();
 api.MapAnalyticsEndpoints();
 api.MapTestCallEndpoints();
+api.MapWebhookEndpoints();
 app.MapDashboard();
 app.Run();

@@ -109,6 +109,8 @@ internal sealed class CallIngester(
         var invalid = 0;
         foreach (var entry in entries)
         {
+            // A call handed to its agent, for the webhooks: its finished record follows.
+            if (!entry[Routing.CallRecorder.OpenedField].IsNull) continue;
             var json = entry["call"];
             CallRecord? call = null;
             try

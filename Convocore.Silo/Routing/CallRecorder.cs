@@ -7,7 +7,8 @@ namespace Convocore.Silo.Routing;
 
 /// <summary>
 /// Takes call records from the call path without waiting (a channel write) and writes them to Redis in the background:
-/// finished calls to a stream, where analytics and the call log read them; routed calls still in progress to a hash per
+/// finished calls to a stream, where analytics and the call log read them (and routed calls as they are handed over, field
+/// <see cref="OpenedField"/>, for the webhooks); routed calls still in progress to a hash per
 /// Asterisk server, so that when the silo holding the connection dies, the silo that takes it over follows those calls
 /// and records their real end. At most <see cref="QueueCapacity"/> records wait; past that a new one is dropped and
 /// counted. The writer keeps going through any failure, and on a graceful stop it writes what waits before it ends
@@ -45,6 +46,9 @@ internal sealed class CallRecorder : IHostedLifecycleService, IDisposable
     }
 
     private RedisKey Stream => prefix + "calls";
+
+    /// <summary>The field of a stream entry for a call handed to its agent; a finished call's is <c>call</c>.</summary>
+    public const string OpenedField = "opened";
     private RedisKey OpenCallsOf(string server) => prefix + "open-calls:" + server;
 
     /// <summary>Records not yet written: waiting, and in the batch being written.</summary>
@@ -140,6 +144,8 @@ internal sealed class CallRecorder : IHostedLifecycleService, IDisposable
             if (open)
             {
                 writes.Add(database.HashSetAsync(OpenCallsOf(call.Server), call.ChannelId, json));
+                // For the webhooks' call.started and call.routed while the call goes on (analytics reads finished calls only).
+                writes.Add(database.StreamAddAsync(Stream, OpenedField, json));
                 continue;
             }
             writes.Add(database.StreamAddAsync(Stream, "call", json));
@@ -160,7 +166,8 @@ internal sealed class CallRecorder : IHostedLifecycleService, IDisposable
     public async Task<IReadOnlyList<CallRecord>> ReadLatest(int count)
     {
         var entries = await redis.GetDatabase().StreamRangeAsync(Stream, "-", "+", count, Order.Descending);
-        return entries.Select(e => JsonSerializer.Deserialize((string)e["call"]!, CallRecordJsonContext.Default.CallRecord)!).ToArray();
+        return entries.Where(e => !e["call"].IsNull)
+            .Select(e => JsonSerializer.Deserialize((string)e["call"]!, CallRecordJsonContext.Default.CallRecord)!).ToArray();
     }
 
     private readonly record struct PendingWrite(CallRecord Call, bool Open, bool Closes);

@@ -1,5 +1,6 @@
 using Convocore.Contracts.Numbers;
 using Convocore.Silo.Numbers;
+using Convocore.Silo.Webhooks;
 
 namespace Convocore.Silo.Workspaces;
 
@@ -14,6 +15,7 @@ internal sealed class NumberChanges(
     string workspaceId,
     IPersistentState<WorkspaceState> state,
     NumberIndex index,
+    NumberEvents events,
     IGrainFactory grains,
     ILogger logger)
 {
@@ -29,13 +31,16 @@ internal sealed class NumberChanges(
     /// <summary>
     /// Runs the change's steps between writing it down and crossing it off. When a step fails, <paramref name="settle"/>
     /// finishes or rolls back what landed (a failure there is left to the sweeper), and the failure goes to the caller.
+    /// <paramref name="after"/> tells from the steps' result the number as it is now (null when the change did not land,
+    /// or for a delete), for the webhooks' event, which is written before the change is crossed off.
     /// </summary>
-    public async Task<T> Apply<T>(PendingNumberChange change, Func<Task<T>> steps, Func<Task> settle)
+    public async Task<T> Apply<T>(PendingNumberChange change, Func<Task<T>> steps, Func<Task> settle, Func<T, NumberAssignment?> after)
     {
         await Begin(change);
         try
         {
             var result = await steps();
+            await events.Landed(workspaceId, change, after(result));
             await Finish(change);
             return result;
         }
@@ -110,15 +115,21 @@ internal sealed class NumberChanges(
         {
             case NumberChangeKind.Add:
                 // The claim is the commit point: it landed, so finish the add; it did not, so there is nothing to undo.
-                if (ours && actual!.OperationId == change.OperationId) await index.Move(change.PhoneNumber, null, Entry(actual));
+                if (ours && actual!.OperationId == change.OperationId)
+                {
+                    await index.Move(change.PhoneNumber, null, Entry(actual));
+                    await events.Landed(workspaceId, change, actual);
+                }
                 break;
             case NumberChangeKind.Reassign:
                 await index.Move(change.PhoneNumber, Entry(change.Before!), ours ? Entry(actual!) : null);
+                if (ours && actual!.OperationId == change.OperationId) await events.Landed(workspaceId, change, actual);
                 break;
             case NumberChangeKind.Delete:
                 // The user asked for the delete and we wrote it down: finish it.
                 if (ours) await number.Release(workspaceId, actual!.TrunkId, change.OperationId);
                 await index.Move(change.PhoneNumber, Entry(change.Before!), null);
+                await events.Landed(workspaceId, change, null);
                 break;
         }
         logger.LogInformation("Settled an interrupted {Kind} of a number in workspace {WorkspaceId}", change.Kind, workspaceId);

@@ -6,6 +6,7 @@ using Convocore.Contracts.Workspaces;
 using Convocore.Silo.Agents;
 using Convocore.Silo.Numbers;
 using Convocore.Silo.Trunks;
+using Convocore.Silo.Webhooks;
 using Orleans.Utilities;
 
 namespace Convocore.Silo.Workspaces;
@@ -18,6 +19,7 @@ namespace Convocore.Silo.Workspaces;
 internal sealed class WorkspaceGrain(
     [PersistentState(WorkspaceGrain.StateName)] IPersistentState<WorkspaceState> state,
     NumberIndex index,
+    NumberEvents numberEvents,
     NumberChangeProbe probe,
     TimeProvider clock,
     ILogger<WorkspaceGrain> logger) : Grain, IWorkspaceGrain
@@ -33,7 +35,7 @@ internal sealed class WorkspaceGrain(
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        changes = new NumberChanges(Id, state, index, GrainFactory, logger);
+        changes = new NumberChanges(Id, state, index, numberEvents, GrainFactory, logger);
         if (!Exists) return;
         await Reconcile();
     }
@@ -171,7 +173,7 @@ internal sealed class WorkspaceGrain(
             await probe.Committed(change.Kind, phoneNumber);
             await index.Move(phoneNumber, null, NumberChanges.Entry(assignment));
             return true;
-        }, Reconcile);
+        }, Reconcile, landed => landed ? assignment : null);
         if (!claimed) return Failure.Conflict(NumberRules.AlreadyExists);
         numberCount++;
         Changed(WorkspaceChangeKind.Numbers, command.TrunkId, phoneNumber);
@@ -197,7 +199,7 @@ internal sealed class WorkspaceGrain(
             await probe.Committed(change.Kind, command.PhoneNumber);
             await index.Move(command.PhoneNumber, NumberChanges.Entry(current), updated is null ? null : NumberChanges.Entry(updated));
             return updated;
-        }, Reconcile);
+        }, Reconcile, updated => updated);
         Changed(WorkspaceChangeKind.Numbers, command.TrunkId, command.PhoneNumber);
         return updated is null ? Failure.NotFound(NumberRules.NumberNotFound) : await Describe(command.PhoneNumber, updated);
     }
@@ -215,7 +217,7 @@ internal sealed class WorkspaceGrain(
             await probe.Committed(change.Kind, phoneNumber);
             await index.Move(phoneNumber, NumberChanges.Entry(current), null);
             return Done.Instance;
-        }, Reconcile);
+        }, Reconcile, _ => null);
         numberCount--;
         Changed(WorkspaceChangeKind.Numbers, trunkId, phoneNumber);
         return Done.Instance;

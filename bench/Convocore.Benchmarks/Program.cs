@@ -28,6 +28,8 @@ using StackExchange.Redis;
 //                                       the ARI floor Stasis app of bench/sipp-load.sh, on a real Asterisk
 //        soak [--seconds 600] [--warmup 60] [--interval 10] [--calls 50] [--changes 10] [--reads 20] [--tolerance 10] [--analytics-reads on|off]
 //                                       mixed load against silo and web processes, each sampled from outside every interval
+//        webhooks [--rates 100,500] [--seconds 10] [--runs 3] [--slow-ms 1000]
+//                                       webhook throughput and delivery delay of one silo; own time without, with a fast and a slow receiver
 //        [--analytics on|off] [--hangup-after <seconds>]
 // Plays Asterisk (our ARI simulator, real WebSockets on loopback) against a silo in this process, and against the
 // floor: a minimal responder on the same ARI client that answers every StasisStart with a fixed continue.
@@ -66,6 +68,13 @@ if (args.FirstOrDefault() == "dialled")
 if (args.FirstOrDefault() == "soak")
 {
     return await SoakRun.Run(SoakSettings.Parse(args));
+}
+if (args.FirstOrDefault() == "webhooks")
+{
+    var webhookArgs = args.Where((a, i) => a != "--slow-ms" && (i == 0 || args[i - 1] != "--slow-ms")).ToArray();
+    var slowMs = Array.IndexOf(args, "--slow-ms") is var at and > 0 ? int.Parse(args[at + 1], CultureInfo.InvariantCulture) : 1000;
+    var webhookOptions = Arguments.Parse(webhookArgs);
+    return await WebhookRun.Run(webhookOptions.Rates, webhookOptions.Duration, webhookOptions.Runs, slowMs);
 }
 if (args.FirstOrDefault() == "memory")
 {

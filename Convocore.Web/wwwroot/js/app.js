@@ -6,6 +6,7 @@ import { connectLive, disconnectLive } from './live.js';
 import { showAnalytics, hideAnalytics } from './analytics.js';
 import { wireRouteCheck } from './route-check.js';
 import { wireImport } from './import.js';
+import { showSettings, hideSettings } from './settings.js';
 import { state, onRender, reload, readAll, staleAfter, limitState, Everything } from './workspace.js';
 import { wireConfirm } from './confirm.js';
 import { wireTrunks } from './trunks-view.js';
@@ -16,6 +17,7 @@ import { wireSession, showSignInForm } from './session.js';
 const Pages = [
   { view: 'numbers-view', nav: 'nav-numbers', hash: '' },
   { view: 'analytics-view', nav: 'nav-analytics', hash: '#/analytics' },
+  { view: 'settings-view', nav: 'nav-settings', hash: '#/settings' },
 ];
 
 function renderHeader() {
@@ -45,6 +47,8 @@ function route() {
   const page = Pages.find((p) => p.hash && p.hash === location.hash) ?? Pages[0];
   if (page.view === 'analytics-view') showAnalytics($('analytics-view'), state);
   else hideAnalytics();
+  if (page.view === 'settings-view') showSettings($('settings-view'));
+  else hideSettings();
   show(page.view);
 }
 

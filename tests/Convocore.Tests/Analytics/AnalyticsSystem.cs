@@ -79,7 +79,8 @@ public sealed class AnalyticsSystem : ConvocoreSystem
     public async Task<List<CallRecord>> StreamedCalls()
     {
         var entries = await Db.StreamRangeAsync("convocore:calls", "-", "+");
-        return entries.Select(e => JsonSerializer.Deserialize((string)e["call"]!, CallRecordJsonContext.Default.CallRecord)!).ToList();
+        // Finished calls only: a routed call also has an "opened" entry, for the webhooks.
+        return entries.Where(e => !e["call"].IsNull).Select(e => JsonSerializer.Deserialize((string)e["call"]!, CallRecordJsonContext.Default.CallRecord)!).ToList();
     }
 
     public Task<long> TrimNow() => SiloService<CallRetention>().TrimOnce();

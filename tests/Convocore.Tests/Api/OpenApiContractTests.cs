@@ -230,6 +230,10 @@ public sealed class OpenApiContractTests(ConvocoreSystem system)
         await c.Send("GET", "/api/workspace", op);
         await c.Send("GET", "/api/workspace", "cck_nosuchworkspace0_0000");
 
+        // A webhook before the numbers below, so that their changes give it deliveries (to a host that does not resolve).
+        var webhook = Text((await c.Send("POST", "/api/webhooks", key, new { url = "https://hooks.convocore.invalid/events", events = new[] { "number.created" } })).Json["id"])!;
+        await c.Send("POST", "/api/webhooks", key, new { url = "http://hooks.convocore.invalid/events", events = new[] { "number.created" } });
+
         var voice = new { provider = "elevenlabs", voiceId = "rachel", language = "en-US" };
         var agent = Text((await c.Send("POST", "/api/agents", key, new { title = "Receptionist", voiceEnabled = true, voice })).Json["id"])!;
         await c.Send("POST", "/api/agents", key, "[]");
@@ -305,6 +309,16 @@ public sealed class OpenApiContractTests(ConvocoreSystem system)
         await c.Send("POST", $"/api/numbers/{TestNumbers.Escaped(number)}/test-call", key);
         await c.Send("POST", $"/api/numbers/{TestNumbers.Escaped(spare)}/test-call", key);
         await c.Send("POST", "/api/numbers/5551234/test-call", key);
+        // Webhooks: the list, the delivery log once the numbers' events are in it, redelivery, removal.
+        await c.Send("GET", "/api/webhooks", key);
+        await c.Send("GET", "/api/webhooks", op);
+        await Numbers.Eventually.True(async () => (await c.Send("GET", $"/api/webhooks/{webhook}/deliveries", key)).Json.AsArray().Count > 0, "a delivery in the log");
+        var delivered = Text((await c.Send("GET", $"/api/webhooks/{webhook}/deliveries?limit=1", key)).Json[0]!["eventId"])!;
+        await c.Send("GET", "/api/webhooks/nosuchwebhook/deliveries", key);
+        await c.Send("POST", $"/api/webhooks/{webhook}/deliveries/{delivered}/redeliver", key);
+        await c.Send("POST", $"/api/webhooks/{webhook}/deliveries/evt000000000000/redeliver", key);
+        await c.Send("DELETE", $"/api/webhooks/{webhook}", key);
+        await c.Send("DELETE", $"/api/webhooks/{webhook}", key);
 
         // Analytics over calls of both kinds, so the rows and volumes are checked too.
         await RecordCalls(workspaceId, trunk, agent, number, key);

@@ -123,6 +123,11 @@ public class ConvocoreSystem : IAsyncLifetime
         builder.Options.ServiceId = "convocore-tests";
         builder.ConfigureHostConfiguration(config => config.AddInMemoryCollection(new Dictionary<string, string?>
         {
+            // As deployed (the test host's silos run as Development): https only, no private targets. WebhookSystem lifts both.
+            ["Convocore:Outbound:AllowPrivateTargets"] = "false",
+            ["Convocore:Outbound:AllowHttp"] = "false",
+        }).AddInMemoryCollection(new Dictionary<string, string?>
+        {
             [RedisKey] = Redis.ConnectionString,
             ["Convocore:Numbers:ReconcileIntervalSeconds"] = ReconcileIntervalSeconds,
         }.Concat(SiloSettings)));

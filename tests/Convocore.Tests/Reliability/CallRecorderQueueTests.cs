@@ -62,7 +62,7 @@ public sealed class CallRecorderQueueTests(RecorderSystem system) : IClassFixtur
         while (true)
         {
             var page = await redis.GetDatabase().StreamRangeAsync("convocore:calls", from, "+", 10_000);
-            foreach (var entry in page)
+            foreach (var entry in page.Where(e => !e["call"].IsNull))
                 channels.Add(JsonSerializer.Deserialize((string)entry["call"]!, CallRecordJsonContext.Default.CallRecord)!.ChannelId);
             if (page.Length < 10_000) return channels;
             from = "(" + page[^1].Id;

@@ -1,0 +1,74 @@
+using Convocore.Contracts.Common;
+using Convocore.Contracts.Webhooks;
+using Convocore.Silo.Outbound;
+
+namespace Convocore.Silo.Webhooks;
+
+[GenerateSerializer, Alias("convocore.webhooks-state")]
+internal sealed class WebhooksState
+{
+    [Id(0)] public List<WebhookRecord> Webhooks { get; set; } = [];
+}
+
+/// <summary>The secret is kept as it is (the sender signs with it); it is only ever given out in the answer that creates it.</summary>
+[GenerateSerializer, Immutable, Alias("convocore.webhook-record")]
+internal sealed record WebhookRecord(
+    [property: Id(0)] string Id,
+    [property: Id(1)] string Url,
+    [property: Id(2)] IReadOnlyList<string> Events,
+    [property: Id(3)] string Secret,
+    [property: Id(4)] DateTimeOffset CreatedAt);
+
+/// <summary>A workspace's webhooks (keyed by the workspace id): what to send where; the deliveries are in <see cref="DeliveryStore"/>.</summary>
+internal sealed class WebhooksGrain(
+    [PersistentState("webhooks")] IPersistentState<WebhooksState> state,
+    OutboundTargets targets,
+    DeliveryStore deliveries,
+    TimeProvider clock) : Grain, IWebhooksGrain
+{
+    private string WorkspaceId => this.GetPrimaryKeyString();
+
+    public async Task<Outcome<CreatedWebhook>> Add(string? url, IReadOnlyList<string>? events)
+    {
+        if (targets.Refusal(url) is { } refusal) return Failure.Invalid(refusal);
+        if (events is null || events.Count == 0) return Failure.Invalid(WebhookRules.EventsRequired);
+        if (events.FirstOrDefault(e => !WebhookEventTypes.All.Contains(e)) is { } unknown) return Failure.Invalid(WebhookRules.UnknownEvent(unknown));
+        if (state.State.Webhooks.Count >= WebhookRules.MaxPerWorkspace) return Failure.Forbidden(WebhookRules.LimitReached);
+        var record = new WebhookRecord(Ids.New(), url!, WebhookEventTypes.All.Where(events.Contains).ToArray(), OutboundSignature.NewSecret(),
+            clock.GetUtcNow());
+        state.State.Webhooks.Add(record);
+        await state.WriteStateAsync();
+        return new CreatedWebhook(Info(record), record.Secret);
+    }
+
+    public Task<IReadOnlyList<WebhookInfo>> List() =>
+        Task.FromResult<IReadOnlyList<WebhookInfo>>(state.State.Webhooks.Select(Info).ToArray());
+
+    public async Task<Outcome<Done>> Remove(string webhookId)
+    {
+        if (state.State.Webhooks.RemoveAll(w => w.Id == webhookId) == 0) return Failure.NotFound(WebhookRules.NotFound);
+        await state.WriteStateAsync();
+        await deliveries.Forget(webhookId);
+        return Done.Instance;
+    }
+
+    public async Task<Outcome<IReadOnlyList<DeliveryInfo>>> Deliveries(string webhookId, int limit)
+    {
+        if (Find(webhookId) is null) return Failure.NotFound(WebhookRules.NotFound);
+        return new Outcome<IReadOnlyList<DeliveryInfo>>(await deliveries.Latest(webhookId, Math.Clamp(limit, 1, WebhookRules.MaxDeliveriesPage)), null);
+    }
+
+    public async Task<Outcome<DeliveryInfo>> Redeliver(string webhookId, string eventId)
+    {
+        if (Find(webhookId) is null) return Failure.NotFound(WebhookRules.NotFound);
+        if (!await deliveries.Redeliver(WorkspaceId, webhookId, eventId)) return Failure.NotFound(WebhookRules.DeliveryNotFound);
+        return await deliveries.Describe(webhookId, eventId) is { } delivery ? delivery : Failure.NotFound(WebhookRules.DeliveryNotFound);
+    }
+
+    public Task<IReadOnlyList<WebhookTarget>> Targets() =>
+        Task.FromResult<IReadOnlyList<WebhookTarget>>(state.State.Webhooks.Select(w => new WebhookTarget(w.Id, w.Url, w.Secret, w.Events)).ToArray());
+
+    private WebhookRecord? Find(string webhookId) => state.State.Webhooks.Find(w => w.Id == webhookId);
+
+    private static WebhookInfo Info(WebhookRecord w) => new(w.Id, w.Url, w.Events, w.CreatedAt);
+}
