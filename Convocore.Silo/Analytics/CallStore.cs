@@ -29,7 +29,7 @@ internal sealed class CallStore([FromKeyedServices("redis")] IConnectionMultiple
     // json, number or '', then the rollup ops. The rollups are updated in the same script as the dedupe, so a crash can
     // neither count a record twice nor lose it. A bucket with calls from before rollups (no state yet) is rolled up by
     // the backfill, which owns every member above its cursor until it is done.
-    private const string ApplyScript = CallRollup.Script + """
+    private const string ApplyScript = CallRollup.Script + "\n" + """
         if redis.call('HSETNX', KEYS[2], ARGV[1], ARGV[2]) == 0 then return 0 end
         local fresh = redis.call('EXISTS', KEYS[1]) == 0
         redis.call('ZADD', KEYS[1], 0, ARGV[1])
@@ -47,7 +47,7 @@ internal sealed class CallStore([FromKeyedServices("redis")] IConnectionMultiple
         """;
 
     // The same KEYS and ARGV (json unused): takes one call out of the log and, if it was rolled up, out of the rollups.
-    private const string RemoveScript = CallRollup.Script + """
+    private const string RemoveScript = CallRollup.Script + "\n" + """
         if redis.call('HDEL', KEYS[2], ARGV[1]) == 0 then
           redis.call('ZREM', KEYS[1], ARGV[1])
           return 0
@@ -64,7 +64,7 @@ internal sealed class CallStore([FromKeyedServices("redis")] IConnectionMultiple
     // KEYS: log, backfill state; ARGV: the cursor read, k, k members, then each member's op count and ops. Rolls the
     // chunk up only if it still is the k members after the cursor (a late record may have landed among them), and
     // moves the cursor past it in the same step; -1: read again.
-    private const string BackfillScript = CallRollup.Script + """
+    private const string BackfillScript = CallRollup.Script + "\n" + """
         local state = redis.call('GET', KEYS[2])
         if state == 'done' then return 0 end
         if (state or '') ~= ARGV[1] then return -1 end
