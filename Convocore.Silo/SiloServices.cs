@@ -32,6 +32,8 @@ internal static class SiloServices
         services.AddSingleton<CallRecorder>();
         services.AddHostedService(sp => sp.GetRequiredService<CallRecorder>());
         services.AddHostedService<AsteriskConnectionKeeper>();
+        services.AddSingleton<TestCalls.TestCallAnnouncer>();
+        services.AddHostedService(sp => sp.GetRequiredService<TestCalls.TestCallAnnouncer>());
         // An ARI connection lives on one silo; when that silo crashes, calls go unanswered until membership
         // declares it dead. Probing every second (three misses) brings a takeover within 5 s instead of ~14 s.
         services.Configure<ClusterMembershipOptions>(options => options.ProbeTimeout = TimeSpan.FromSeconds(1));

@@ -4,6 +4,7 @@ using Convocore.Web.Analytics;
 using Convocore.Web.Api;
 using Convocore.Web.Dashboard;
 using Convocore.Web.Numbers;
+using Convocore.Web.TestCalls;
 using Convocore.Web.Trunks;
 using Convocore.Web.Workspaces;
 
@@ -40,5 +41,6 @@ api.MapTrunkEndpoints();
 api.MapNumberEndpoints();
 api.MapRouteCheckEndpoints();
 api.MapAnalyticsEndpoints();
+api.MapTestCallEndpoints();
 app.MapDashboard();
 app.Run();

@@ -64,7 +64,8 @@ public sealed record CallLogEntry(
     [property: Id(7)] string? Reason,
     [property: Id(8)] double? DurationSeconds,
     [property: Id(9)] DateTimeOffset? EndedAt,
-    [property: Id(10)] string ChannelId);
+    [property: Id(10)] string ChannelId,
+    [property: Id(11)] bool Test);
 
 /// <summary>
 /// Reads the analytics and the call log that each silo's ingester keeps in Redis. A stateless worker: every silo
@@ -74,9 +75,10 @@ public sealed record CallLogEntry(
 public interface ICallAnalyticsGrain : IGrainWithIntegerKey
 {
     /// <summary>Null when the number is neither the workspace's now nor had calls in it: the caller answers 404.</summary>
-    Task<CallStats?> ForNumber(string workspaceId, string phoneNumber, DateTimeOffset from, DateTimeOffset to);
+    /// <param name="includeTests">Whether test calls (<see cref="CallRecord.Test"/>) count; they are left out by default.</param>
+    Task<CallStats?> ForNumber(string workspaceId, string phoneNumber, DateTimeOffset from, DateTimeOffset to, bool includeTests = false);
 
-    Task<CallStats> ForWorkspace(string workspaceId, DateTimeOffset from, DateTimeOffset to);
+    Task<CallStats> ForWorkspace(string workspaceId, DateTimeOffset from, DateTimeOffset to, bool includeTests = false);
 
     /// <summary>Calls to numbers that belong to no workspace (unallocated, or failed before the lookup answered).</summary>
     Task<CallStats> Unowned(DateTimeOffset from, DateTimeOffset to);

@@ -7,6 +7,7 @@ public enum FailureKind
     Forbidden = 403,
     NotFound = 404,
     Conflict = 409,
+    TooManyRequests = 429,
 }
 
 /// <summary>A refusal with the exact text the user sees.</summary>
@@ -15,6 +16,9 @@ public sealed record Failure([property: Id(0)] FailureKind Kind, [property: Id(1
 {
     /// <summary>A suggestion shown beside the fixed detail text, e.g. "did you mean +15551234567?".</summary>
     [Id(2)] public string? Hint { get; init; }
+
+    /// <summary>With <see cref="FailureKind.TooManyRequests"/>: when to try again (the Retry-After header).</summary>
+    [Id(3)] public int? RetryAfterSeconds { get; init; }
 
     public static Failure Invalid(string detail) => new(FailureKind.Invalid, detail);
     public static Failure NotFound(string detail) => new(FailureKind.NotFound, detail);

@@ -16,6 +16,8 @@ public enum CallOutcome
 /// <param name="FailureReason">unallocated, agent_unavailable, trunk_inactive, trunk_mismatch (the dialplan named
 /// another trunk), internal or caller_hung_up (before the
 /// handoff); null when routed.</param>
+/// <param name="Test">A test call placed from the dashboard or the API (POST /api/numbers/{phoneNumber}/test-call): in the
+/// call log, flagged; out of the analytics figures unless asked for.</param>
 public sealed record CallRecord(
     string ChannelId,
     string Dialed,
@@ -31,7 +33,8 @@ public sealed record CallRecord(
     string? FailureReason,
     DateTimeOffset? EndedAt,
     double? DurationSeconds,
-    string? EndCause);
+    string? EndCause,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] bool Test = false);
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, UseStringEnumConverter = true,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]

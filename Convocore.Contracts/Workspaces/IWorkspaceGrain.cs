@@ -47,6 +47,10 @@ public interface IWorkspaceGrain : IGrainWithStringKey
     /// </summary>
     Task Subscribe(IWorkspaceObserver observer);
     Task Unsubscribe(IWorkspaceObserver observer);
+
+    /// <summary>Tells the observers what a test call met (from the silo whose call path decided it).</summary>
+    [OneWay, AlwaysInterleave]
+    Task AnnounceTestCall(Routing.TestCallOutcome outcome);
 }
 
 public static class WorkspaceObservers

@@ -19,7 +19,8 @@ public sealed record WorkspaceChange(
     [property: Id(0)] string WorkspaceId,
     [property: Id(1)] WorkspaceChangeKind Kind,
     [property: Id(2)] string? TrunkId,
-    [property: Id(3)] string? PhoneNumber);
+    [property: Id(3)] string? PhoneNumber,
+    [property: Id(4)] Routing.TestCallOutcome? TestCall = null);
 
 [System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<WorkspaceChangeKind>))]
 public enum WorkspaceChangeKind
@@ -28,4 +29,6 @@ public enum WorkspaceChangeKind
     Agents,
     Trunks,
     Plan,
+    /// <summary>A test call was decided: <see cref="WorkspaceChange.TestCall"/> says what it met.</summary>
+    TestCall,
 }

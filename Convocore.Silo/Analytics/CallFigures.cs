@@ -14,9 +14,10 @@ namespace Convocore.Silo.Analytics;
 /// </summary>
 internal sealed class CallFigures(CallStore store)
 {
-    public async Task<CallStats> Compute(string? workspaceId, string? phoneNumber, DateTimeOffset from, DateTimeOffset to, bool byNumber)
+    public async Task<CallStats> Compute(string? workspaceId, string? phoneNumber, DateTimeOffset from, DateTimeOffset to, bool byNumber, bool includeTests)
     {
         var bucket = store.Base(workspaceId);
+        string[] bases = includeTests ? [bucket, bucket + CallStore.TestRollups] : [bucket];
         var db = store.Db;
         var fromMs = from.ToUnixTimeMilliseconds();
         var toMs = to.ToUnixTimeMilliseconds();
@@ -39,12 +40,14 @@ internal sealed class CallFigures(CallStore store)
             var batch = db.CreateBatch();
             void Hours(long start, long end)
             {
-                for (var h = start; h < end; h++) rollups.Add((batch.HashGetAllAsync(CallRollup.Hour(bucket, h, phoneNumber)), h, h / 24));
+                foreach (var b in bases)
+                    for (var h = start; h < end; h++) rollups.Add((batch.HashGetAllAsync(CallRollup.Hour(b, h, phoneNumber)), h, h / 24));
             }
             if (d0 < d1)
             {
                 Hours(h0, d0 * 24);
-                for (var d = d0; d < d1; d++) rollups.Add((batch.HashGetAllAsync(CallRollup.Day(bucket, d, phoneNumber)), null, d));
+                foreach (var b in bases)
+                    for (var d = d0; d < d1; d++) rollups.Add((batch.HashGetAllAsync(CallRollup.Day(b, d, phoneNumber)), null, d));
                 Hours(d1 * 24, h1);
             }
             else
@@ -55,7 +58,8 @@ internal sealed class CallFigures(CallStore store)
         }
         foreach (var (fields, hour, day) in rollups) sums.AddRollup(await fields, hour, day, byNumber);
         foreach (var edge in edges)
-            foreach (var call in await edge) sums.AddRecord(call, byNumber);
+            foreach (var call in await edge)
+                if (includeTests || !call.Test) sums.AddRecord(call, byNumber);
 
         var p95 = 0.0;
         if (sums.Durations > 0)
@@ -69,8 +73,9 @@ internal sealed class CallFigures(CallStore store)
                 var startMs = h0 * CallRollup.HourMs;
                 var endMs = h1 * CallRollup.HourMs;
                 var reads = new List<Task<SortedSetEntry[]>>();
-                for (var d = h0 / 24; d <= (h1 - 1) / 24; d++)
-                    reads.Add(db.SortedSetRangeByScoreWithScoresAsync(CallRollup.Durations(bucket, d, phoneNumber), lower, upper, Exclude.Stop));
+                foreach (var b in bases)
+                    for (var d = h0 / 24; d <= (h1 - 1) / 24; d++)
+                        reads.Add(db.SortedSetRangeByScoreWithScoresAsync(CallRollup.Durations(b, d, phoneNumber), lower, upper, Exclude.Stop));
                 foreach (var read in reads)
                     foreach (var entry in await read)
                     {

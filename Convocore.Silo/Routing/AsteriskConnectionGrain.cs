@@ -1,4 +1,5 @@
 using Convocore.Contracts.Routing;
+using Convocore.Silo.TestCalls;
 using Microsoft.Extensions.Options;
 
 namespace Convocore.Silo.Routing;
@@ -8,6 +9,9 @@ internal interface IAsteriskConnectionGrain : IGrainWithIntegerKey
 {
     /// <summary>Keeps this server's connection alive where the grain lives, and says how it is.</summary>
     Task<AsteriskConnectionStatus> Ensure();
+
+    /// <summary>Places a test call through this server (<see cref="StasisConnection.PlaceTestCall"/>); false while not connected.</summary>
+    Task<bool> PlaceTestCall(string callId, string phoneNumber, string? trunkKey);
 }
 
 /// <summary>
@@ -20,6 +24,7 @@ internal sealed class AsteriskConnectionGrain(
     RoutingTable table,
     RoutingMetrics metrics,
     CallRecorder recorder,
+    TestCallAnnouncer testCalls,
     ILogger<AsteriskConnectionGrain> logger) : Grain, IAsteriskConnectionGrain
 {
     private StasisConnection? app;
@@ -31,7 +36,7 @@ internal sealed class AsteriskConnectionGrain(
         if (index < options.Value.Servers.Count)
         {
             server = options.Value.Servers[index];
-            app = new StasisConnection(server, options.Value, table, metrics, recorder, logger);
+            app = new StasisConnection(server, options.Value, table, metrics, recorder, testCalls, logger);
             app.Start();
         }
         return Task.CompletedTask;
@@ -44,6 +49,9 @@ internal sealed class AsteriskConnectionGrain(
         return Task.FromResult(new AsteriskConnectionStatus(
             server?.DisplayName ?? "unconfigured", RuntimeIdentity, app?.State ?? AsteriskConnectionState.Disconnected, routes));
     }
+
+    public Task<bool> PlaceTestCall(string callId, string phoneNumber, string? trunkKey) =>
+        app is null ? Task.FromResult(false) : app.PlaceTestCall(callId, phoneNumber, trunkKey);
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {

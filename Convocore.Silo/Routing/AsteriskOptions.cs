@@ -15,6 +15,12 @@ internal sealed class AsteriskOptions
     /// <summary>The dialplan context a routed call continues in, with the agent id as extension.</summary>
     public string AgentContext { get; set; } = "convocore-agent";
 
+    /// <summary>The dialplan context provider calls land in: test calls enter it too, to take a caller's path.</summary>
+    public string ProviderContext { get; set; } = "from-trunk";
+
+    /// <summary>Where a test call's caller half waits for the agent to hang up (asterisk/extensions.conf).</summary>
+    public string TestCallerContext { get; set; } = "convocore-test-caller";
+
     /// <summary>The longest our side may take to decide; past it the caller is released with congestion.</summary>
     public TimeSpan DecisionTimeout { get; set; } = TimeSpan.FromSeconds(2);
 

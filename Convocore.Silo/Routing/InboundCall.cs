@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Convocore.Contracts.Routing;
+using Convocore.Silo.TestCalls;
 using Convocore.Silo.Routing.Ari;
 
 namespace Convocore.Silo.Routing;
@@ -16,6 +17,7 @@ internal sealed class InboundCall(
     RoutingMetrics metrics,
     CallRecorder recorder,
     OpenCalls openCalls,
+    TestCallAnnouncer testCalls,
     ILogger logger)
 {
     // Asterisk failing our commands may fail the hang-up too: it is tried again, so that a caller does not wait in
@@ -35,7 +37,7 @@ internal sealed class InboundCall(
         var trunk = start.Args.Count > 1 && start.Args[1].Length > 0 ? start.Args[1] : null;
         var call = new CallRecord(channelId, dialed, null, start.Channel.Caller.Number, null, null, null, region, server.DisplayName,
             start.Channel.CreationTime == default ? start.Timestamp : start.Channel.CreationTime,
-            CallOutcome.Failed, null, null, null, null);
+            CallOutcome.Failed, null, null, null, null, Test: channelId.StartsWith(TestCallRules.ChannelPrefix, StringComparison.Ordinal));
         // Once opened, the call's record is written when its end is heard (OpenCalls), unless taken back below.
         CallRecord? opened = null;
         try
@@ -66,6 +68,7 @@ internal sealed class InboundCall(
                     ? call with { PhoneNumber = owned.PhoneNumber, WorkspaceId = owned.WorkspaceId, TrunkId = owned.TrunkId, AgentId = owned.AgentId, Region = owned.Region }
                     : call with { PhoneNumber = decision.PhoneNumber };
                 refused = CallRecords.Released(refused with { FailureReason = outcome }, received, null);
+                if (call.Test) testCalls.Decided(refused, "failed", outcome, received);
                 try
                 {
                     await hangup;
@@ -96,6 +99,7 @@ internal sealed class InboundCall(
             // call is recorded as the caller's hang-up before the handoff, which it was.
             openCalls.Track(opened);
             recorder.Opened(opened);
+            if (call.Test) testCalls.Decided(opened, "routed", null, received);
             await setVariables;
             // A caller who hung up meanwhile has had the end reported by the handler: continuing would only run the
             // agent context on a hung-up channel.

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Convocore.Contracts.Routing;
+using Convocore.Silo.TestCalls;
 using Convocore.Silo.Routing.Ari;
 
 namespace Convocore.Silo.Routing;
@@ -25,15 +26,17 @@ internal sealed class StasisConnection : IAsyncDisposable
     private readonly OpenCalls openCalls;
     private readonly InboundCall calls;
     private Task? running;
+    private AriClient? connected;
 
     public StasisConnection(
-        AsteriskServerOptions server, AsteriskOptions options, RoutingTable table, RoutingMetrics metrics, CallRecorder recorder, ILogger logger)
+        AsteriskServerOptions server, AsteriskOptions options, RoutingTable table, RoutingMetrics metrics, CallRecorder recorder,
+        TestCallAnnouncer testCalls, ILogger logger)
     {
         this.server = server;
         this.options = options;
         this.logger = logger;
         openCalls = new OpenCalls(server.DisplayName, recorder, logger);
-        calls = new InboundCall(server, options, table, metrics, recorder, openCalls, logger);
+        calls = new InboundCall(server, options, table, metrics, recorder, openCalls, testCalls, logger);
     }
 
     public AsteriskConnectionState State { get; private set; } = AsteriskConnectionState.Connecting;
@@ -70,10 +73,19 @@ internal sealed class StasisConnection : IAsyncDisposable
                     "Connected to Asterisk {Server} ({Version}) as Stasis app {Application}: commands over {Transport}, channel variables {Variables} over {VariablesTransport}",
                     server.DisplayName, client.Routes.ServerVersion, options.Application, client.Routes.Transport, client.Routes.Variables,
                     client.Routes.VariablesTransport);
-                var connected = Stopwatch.StartNew();
-                var replaced = await DispatchAsync(client, adopted);
+                var since = Stopwatch.StartNew();
+                connected = client;
+                bool replaced;
+                try
+                {
+                    replaced = await DispatchAsync(client, adopted);
+                }
+                finally
+                {
+                    connected = null;
+                }
                 // Held long enough to count as ours again: the next replacement starts the backoff afresh.
-                if (connected.Elapsed > MaxRetryAfterReplaced) replacedRetry = FirstRetryAfterReplaced;
+                if (since.Elapsed > MaxRetryAfterReplaced) replacedRetry = FirstRetryAfterReplaced;
                 if (replaced)
                 {
                     State = AsteriskConnectionState.Replaced;
@@ -109,6 +121,34 @@ internal sealed class StasisConnection : IAsyncDisposable
         catch (OperationCanceledException)
         {
             // Stopping: the loop ends.
+        }
+    }
+
+    /// <summary>
+    /// Places a test call to <paramref name="phoneNumber"/>: a Local channel into the context provider calls land in, so
+    /// its second half (<paramref name="callId"/>) takes a caller's path through the dialplan, Stasis and the routing
+    /// decision; the first half holds the line as the caller. False while not connected.
+    /// </summary>
+    public async Task<bool> PlaceTestCall(string callId, string phoneNumber, string? trunkKey)
+    {
+        if (connected is not { } client) return false;
+        var variables = new Dictionary<string, string> { ["CONVOCORE_TEST_NUMBER"] = phoneNumber };
+        // Inherited by the second half, as pjsip.conf sets it on a provider's endpoint: the trunk the call comes in on.
+        if (trunkKey is not null) variables["_CONVOCORE_TRUNK"] = trunkKey;
+        try
+        {
+            await client.OriginateAsync($"Local/{phoneNumber}@{options.ProviderContext}", TestCallChannels.Caller(callId), callId,
+                options.TestCallerContext, "\"Convocore test call\" <test>", 30, variables, stopping.Token);
+            return true;
+        }
+        catch (AriDisconnectedException)
+        {
+            return false;
+        }
+        catch (AriRequestException ex)
+        {
+            logger.LogWarning("Asterisk {Server} refused to place test call {CallId} ({Status})", server.DisplayName, callId, ex.StatusCode);
+            return false;
         }
     }
 

@@ -240,10 +240,18 @@ internal sealed class WorkspaceGrain(
         return Task.CompletedTask;
     }
 
-    private void Changed(WorkspaceChangeKind kind, string? trunkId = null, string? phoneNumber = null)
+    public Task AnnounceTestCall(Contracts.Routing.TestCallOutcome outcome)
+    {
+        Notify(new WorkspaceChange(Id, WorkspaceChangeKind.TestCall, null, outcome.PhoneNumber, outcome));
+        return Task.CompletedTask;
+    }
+
+    private void Changed(WorkspaceChangeKind kind, string? trunkId = null, string? phoneNumber = null) =>
+        Notify(new WorkspaceChange(Id, kind, trunkId, phoneNumber));
+
+    private void Notify(WorkspaceChange change)
     {
         if (observers.Count == 0) return;
-        var change = new WorkspaceChange(Id, kind, trunkId, phoneNumber);
         observers.Notify(o => { _ = o.Changed(change); });
     }
 

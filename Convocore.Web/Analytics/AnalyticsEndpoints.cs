@@ -29,7 +29,7 @@ internal sealed record UnownedCallsResponse(DateTimeOffset From, DateTimeOffset 
     IReadOnlyList<int> CallsByDayOfWeek, IEnumerable<HourCountResponse> CallsByHour, IEnumerable<NumberVolumeResponse> ByNumber);
 
 internal sealed record CallLogEntryResponse(DateTimeOffset StartedAt, string Caller, string? PhoneNumber, string Dialed, string? AgentId,
-    string? Region, string Outcome, string? Reason, double? DurationSeconds, DateTimeOffset? EndedAt, string ChannelId);
+    string? Region, string Outcome, string? Reason, double? DurationSeconds, DateTimeOffset? EndedAt, string ChannelId, bool Test);
 
 internal sealed record CallLogResponse(IEnumerable<CallLogEntryResponse> Items, string? NextCursor);
 
@@ -42,6 +42,7 @@ internal static class AnalyticsEndpoints
     public const string InvalidOutcome = "outcome must be routed or failed";
     public const string InvalidAgent = "agentId is not a valid agent id";
     public const string InvalidCursor = "cursor is not a cursor this call log gave out";
+    public const string InvalidIncludeTests = "includeTests must be true or false";
 
     private static readonly TimeSpan DefaultRange = TimeSpan.FromDays(30);
     private static readonly TimeSpan MaxRange = TimeSpan.FromDays(366);
@@ -52,10 +53,11 @@ internal static class AnalyticsEndpoints
     {
         var workspace = app.MapGroup("/api").RequireAuthorization(Principals.WorkspacePolicy).WithTags("Analytics");
 
-        workspace.MapGet("/numbers/{phoneNumber}/analytics", async (string phoneNumber, string? from, string? to, ClaimsPrincipal user, IClusterClient cluster) =>
+        workspace.MapGet("/numbers/{phoneNumber}/analytics", async (string phoneNumber, string? from, string? to, string? includeTests, ClaimsPrincipal user, IClusterClient cluster) =>
         {
             if (Range(from, to, out var start, out var end) is { } problem) return Problems.Invalid(problem);
-            var stats = await Analytics(cluster).ForNumber(user.WorkspaceId(), phoneNumber, start, end);
+            if (!IncludeTests(includeTests, out var tests)) return Problems.Invalid(InvalidIncludeTests);
+            var stats = await Analytics(cluster).ForNumber(user.WorkspaceId(), phoneNumber, start, end, tests);
             return stats is null
                 ? Problems.NotFound(NumberRules.NumberNotFound)
                 : Results.Ok(new NumberAnalyticsResponse(phoneNumber, stats.From, stats.To, stats.TotalCalls, stats.SuccessfulCalls, stats.FailedCalls,
@@ -64,11 +66,12 @@ internal static class AnalyticsEndpoints
         }).Produces<NumberAnalyticsResponse>().ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound)
             .WithSummary("Call figures of one number of this workspace over [from, to) (UTC; default the last 30 days)");
 
-        workspace.MapGet("/analytics", async (string? from, string? to, ClaimsPrincipal user, IClusterClient cluster) =>
+        workspace.MapGet("/analytics", async (string? from, string? to, string? includeTests, ClaimsPrincipal user, IClusterClient cluster) =>
         {
             if (Range(from, to, out var start, out var end) is { } problem) return Problems.Invalid(problem);
+            if (!IncludeTests(includeTests, out var tests)) return Problems.Invalid(InvalidIncludeTests);
             var workspaceId = user.WorkspaceId();
-            var stats = await Analytics(cluster).ForWorkspace(workspaceId, start, end);
+            var stats = await Analytics(cluster).ForWorkspace(workspaceId, start, end, tests);
             return Results.Ok(new WorkspaceAnalyticsResponse(workspaceId, stats.From, stats.To, stats.TotalCalls, stats.SuccessfulCalls, stats.FailedCalls,
                 stats.FailureReasons, stats.AverageDurationSeconds, stats.P95DurationSeconds, stats.CallsByHourOfDay, Days(stats),
                 stats.ByRegion, stats.CallsByDayOfWeek, Hours(stats), Numbers(stats)));
@@ -98,7 +101,7 @@ internal static class AnalyticsEndpoints
             return page is null
                 ? Problems.Invalid(InvalidCursor)
                 : Results.Ok(new CallLogResponse(page.Items.Select(c => new CallLogEntryResponse(c.StartedAt, c.Caller, c.PhoneNumber, c.Dialed,
-                    c.AgentId, c.Region, c.Outcome == CallOutcome.Routed ? "routed" : "failed", c.Reason, c.DurationSeconds, c.EndedAt, c.ChannelId)),
+                    c.AgentId, c.Region, c.Outcome == CallOutcome.Routed ? "routed" : "failed", c.Reason, c.DurationSeconds, c.EndedAt, c.ChannelId, c.Test)),
                     page.NextCursor is null ? null : Base64Url.EncodeToString(Encoding.UTF8.GetBytes(page.NextCursor))));
         }).Produces<CallLogResponse>().ProducesProblems(StatusCodes.Status400BadRequest)
             .WithSummary("The workspace's calls, newest first, a page at a time (limit, default 50, at most 200): pass nextCursor back as cursor");
@@ -122,6 +125,13 @@ internal static class AnalyticsEndpoints
         stats.ByNumber.Select(n => new NumberVolumeResponse(n.PhoneNumber, n.TotalCalls, n.SuccessfulCalls, n.FailedCalls, n.LastCallAt));
 
     /// <summary>[from, to) in UTC; a time without an offset is UTC. Default: the 30 days up to now. Null when valid.</summary>
+    /// <summary>Test calls are left out of the figures unless includeTests=true.</summary>
+    private static bool IncludeTests(string? value, out bool include)
+    {
+        include = false;
+        return value is null || bool.TryParse(value, out include);
+    }
+
     private static string? Range(string? from, string? to, out DateTimeOffset start, out DateTimeOffset end)
     {
         start = end = default;

@@ -24,12 +24,13 @@ public sealed partial class AriSimulator
         return call;
     }
 
-    private SimulatedCall PlaceCall(string dialedExtension, string callerNumber, IReadOnlyList<string>? args, bool deliverStasisStart)
+    private SimulatedCall PlaceCall(string dialedExtension, string callerNumber, IReadOnlyList<string>? args, bool deliverStasisStart,
+        string? channelId = null, string? channelName = null)
     {
         var sequence = Interlocked.Increment(ref _lastChannelSequence);
         var call = new SimulatedCall(
-            channelId: $"{_channelIdPrefix}.{sequence}",
-            channelName: $"PJSIP/trunk-{sequence:x8}",
+            channelId: channelId ?? $"{_channelIdPrefix}.{sequence}",
+            channelName: channelName ?? $"PJSIP/trunk-{sequence:x8}",
             protocolId: $"{sequence}-{Environment.ProcessId}@127.0.0.1",
             application: Options.Application,
             dialedExtension, callerNumber, args ?? [dialedExtension], UtcNow);

@@ -86,6 +86,7 @@ public sealed partial class AriSimulator
             ("channels", "setChannelVars") => SetVariables(effects.Call, body!),
             ("channels", "continueInDialplan") => Continue(effects, query),
             ("channels", "hangup") => Hangup(effects, query),
+            ("channels", "originate") => Originate(query, body),
             ("applications", "subscribe") => Subscribe(segments[1], query),
             ("applications", "filter") => Filter(segments[1], body),
             _ => ErrorResponse(501, $"{operation.Nickname} is not implemented by the simulator"),
@@ -203,6 +204,36 @@ public sealed partial class AriSimulator
                 query.FirstOrDefault(q => q.Key == "value").Value ?? "";
         }
         return NoContent;
+    }
+
+    /// <summary>
+    /// POST /channels of a Local channel into a dialplan context, as the silo places test calls: its second half
+    /// (otherChannelId) enters Stasis as a provider's call would through [from-trunk], with the inherited _CONVOCORE_TRUNK
+    /// as its trunk argument and the originate's caller id. The first half, which plays the caller, is not simulated.
+    /// </summary>
+    private SimulatedResponse Originate(List<KeyValuePair<string, string>> query, string? body)
+    {
+        string? Value(string name) => query.FirstOrDefault(q => q.Key == name).Value;
+        var endpoint = Value("endpoint") ?? "";
+        var at = endpoint.IndexOf('@');
+        if (!endpoint.StartsWith("Local/", StringComparison.Ordinal) || at < 0)
+            return ErrorResponse(400, "The simulator originates Local/<extension>@<context> endpoints only");
+        var extension = endpoint[6..at];
+        var trunk = "";
+        if (!string.IsNullOrEmpty(body))
+        {
+            using var document = JsonDocument.Parse(body);
+            if (document.RootElement.TryGetProperty("variables", out var variables)
+                && variables.TryGetProperty("_CONVOCORE_TRUNK", out var inherited))
+                trunk = inherited.GetString() ?? "";
+        }
+        var callerId = Value("callerId") ?? "";
+        var open = callerId.LastIndexOf('<');
+        var callerNumber = open >= 0 && callerId.EndsWith('>') ? callerId[(open + 1)..^1] : callerId;
+        var otherId = Value("otherChannelId");
+        if (otherId is not null && _calls.ContainsKey(otherId)) return ErrorResponse(409, "Channel with given unique ID already exists");
+        var call = PlaceCall(extension, callerNumber, [extension, trunk], deliverStasisStart: true, otherId, $"{endpoint}-{Environment.TickCount64:x8};2");
+        return GetChannel(call);
     }
 
     private static SimulatedResponse SetVariables(SimulatedCall? call, string body)

@@ -273,7 +273,7 @@ function callRow(r, titles) {
     el('td', {}, r.phoneNumber ?? '–'),
     el('td', {}, agent),
     el('td', {}, r.region ?? '–'),
-    el('td', {}, String(r.outcome ?? '')),
+    el('td', {}, r.test ? `${r.outcome ?? ''} (test call)` : String(r.outcome ?? '')),
     el('td', {}, r.reason ?? ''),
     el('td', {}, seconds(r.durationSeconds)));
 }

@@ -8,7 +8,7 @@ import { wireRouteCheck } from './route-check.js';
 import { state, onRender, reload, readAll, staleAfter, limitState, Everything } from './workspace.js';
 import { wireConfirm } from './confirm.js';
 import { wireTrunks } from './trunks-view.js';
-import { wireNumbers } from './numbers-view.js';
+import { wireNumbers, showTestCallOutcome } from './numbers-view.js';
 import { wireAgents } from './agents-view.js';
 import { wireSession, showSignInForm } from './session.js';
 
@@ -57,7 +57,12 @@ function leave(message) {
 async function enter() {
   await readAll();
   route();
-  connectLive({ onChange: (change) => reload(staleAfter(change)), onResync: () => reload(Everything), status: $('live-status') });
+  connectLive({ onChange, onResync: () => reload(Everything), status: $('live-status') });
+}
+
+function onChange(change) {
+  if (change?.kind === 'TestCall' && change.testCall) showTestCallOutcome(change.testCall);
+  return reload(staleAfter(change));
 }
 
 async function start() {

@@ -34,12 +34,16 @@ export function createNumberRow() {
       el('span', { class: 'muted agent-id' })),
     el('div', { class: 'number-reassign' }, label, select, reassign),
     el('button', { type: 'button', class: 'icon danger delete-number' }, trashIcon()),
+    el('div', { class: 'number-test' },
+      el('button', { type: 'button', class: 'secondary test-call' }, 'Test call'),
+      el('span', { class: 'test-result', role: 'status' })),
     el('p', { class: 'field-error row-error', role: 'alert' }));
   const id = `reassign-${Math.random().toString(36).slice(2)}`;
   select.id = id;
   label.htmlFor = id;
   reassign.addEventListener('click', () => reassignNumber(row, select.value));
   row.querySelector('.delete-number').addEventListener('click', () => deleteNumber(row.dataset.trunk, row.dataset.key));
+  row.querySelector('.test-call').addEventListener('click', () => placeTestCall(row));
   return row;
 }
 
@@ -63,6 +67,7 @@ export function updateNumberRow(row, number) {
   reassign.disabled = select.value === number.agentId;
   reassign.setAttribute('aria-label', `Reassign ${number.phoneNumber}`);
   row.querySelector('.delete-number').setAttribute('aria-label', `Delete ${number.phoneNumber}`);
+  row.querySelector('.test-call').setAttribute('aria-label', `Test call ${number.phoneNumber}`);
 }
 
 /** Options of voice-ready agents; the others are listed disabled with the reason they cannot answer. */
@@ -199,4 +204,52 @@ function deleteNumber(trunkId, phoneNumber) {
     },
     fallback: () => cardChevron(trunkId) ?? $('trunks-heading'),
   });
+}
+
+// ---------- test calls ----------
+
+// Test calls placed from this page, by call id, and the number each was placed to; a call placed from another tab
+// or the API shows on its row too.
+const testCalls = new Map();
+// Outcomes already shown: on a fast path the outcome arrives before the answer to the POST that placed the call.
+const told = new Set();
+
+const rowOf = (phoneNumber) => [...document.querySelectorAll('.number-row')].find((r) => r.dataset.key === phoneNumber);
+
+async function placeTestCall(row) {
+  const result = row.querySelector('.test-result');
+  const button = row.querySelector('.test-call');
+  button.disabled = true;
+  setText(result, 'Calling…');
+  try {
+    const placed = await api('POST', `/api/numbers/${encodeURIComponent(row.dataset.key)}/test-call`);
+    testCalls.set(placed.callId, row.dataset.key);
+    if (!told.has(placed.callId)) setText(result, `Calling through ${placed.server}…`);
+  } catch (e) {
+    setText(result, e.problem?.detail ?? e.message);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+const RefusalReasons = {
+  unallocated: 'the number is not configured',
+  agent_unavailable: 'its agent cannot take calls',
+  trunk_inactive: 'its SIP provider is inactive',
+  trunk_mismatch: 'it came in on another SIP provider',
+  internal: 'an internal failure (released with congestion)',
+};
+
+/** The outcome of a test call (live change "TestCall"), in words, on its number's row. */
+export function showTestCallOutcome(outcome) {
+  told.add(outcome.callId);
+  const row = rowOf(testCalls.get(outcome.callId) ?? outcome.phoneNumber);
+  if (!row) return;
+  const ms = `${outcome.ownMilliseconds.toFixed(1)} ms`;
+  if (outcome.outcome === 'routed') {
+    const title = agentById(outcome.agentId)?.title;
+    setText(row.querySelector('.test-result'), `Test call routed to ${title ? `${title} (${outcome.agentId})` : outcome.agentId} in ${ms}`);
+  } else {
+    setText(row.querySelector('.test-result'), `Test call refused: ${RefusalReasons[outcome.reason] ?? outcome.reason} (decided in ${ms})`);
+  }
 }

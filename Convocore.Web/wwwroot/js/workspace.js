@@ -35,6 +35,7 @@ export function staleAfter(change) {
     case 'Agents': return ['agents'];
     case 'Trunks': return ['trunks', 'workspace'];
     case 'Plan': return ['workspace'];
+    case 'TestCall': return [];
     default: return Everything;
   }
 }

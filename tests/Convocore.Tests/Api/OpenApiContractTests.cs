@@ -28,6 +28,12 @@ public sealed class OpenApiContractTests(ConvocoreSystem system)
     /// <summary>Operations no request can make fail (/health answers whatever the caller sends).</summary>
     private static readonly HashSet<string> CannotFail = ["GET /health"];
 
+    /// <summary>
+    /// Operations that succeed only with an Asterisk to talk to, which this system has not: a test call is placed on the
+    /// ARI simulator in DashboardTestCallTests (its 202 body checked there) and on the real Asterisk in RealAsteriskTestCallTests.
+    /// </summary>
+    private static readonly HashSet<string> SucceedOnlyWithAsterisk = ["POST /api/numbers/{phoneNumber}/test-call"];
+
     [Fact]
     public async Task Every_operation_documents_its_success_body_its_problems_and_its_credentials()
     {
@@ -63,7 +69,7 @@ public sealed class OpenApiContractTests(ConvocoreSystem system)
         foreach (var operation in operations)
         {
             var answers = client.Exchanges.Where(operation.Matches).Select(e => e.Status).ToList();
-            if (!answers.Any(s => s is >= 200 and < 300)) errors.Add($"{operation.Name}: no request succeeded");
+            if (!answers.Any(s => s is >= 200 and < 300) && !SucceedOnlyWithAsterisk.Contains(operation.Name)) errors.Add($"{operation.Name}: no request succeeded");
             if (!answers.Any(s => s is >= 400 and < 500) && !CannotFail.Contains(operation.Name)) errors.Add($"{operation.Name}: no request failed");
         }
 
@@ -275,6 +281,11 @@ public sealed class OpenApiContractTests(ConvocoreSystem system)
         await c.Send("GET", $"/api/route-check?number={TestNumbers.Escaped(spare)}", key);
         await c.Send("GET", "/api/route-check?number=", key);
         await c.Send("GET", $"/api/route-check?number={TestNumbers.Escaped(number)}&trunkId=nosuchtrunk0", key);
+
+        // Test calls: no Asterisk is connected here (409), a number that is not the workspace's (404), not E.164 (400).
+        await c.Send("POST", $"/api/numbers/{TestNumbers.Escaped(number)}/test-call", key);
+        await c.Send("POST", $"/api/numbers/{TestNumbers.Escaped(spare)}/test-call", key);
+        await c.Send("POST", "/api/numbers/5551234/test-call", key);
 
         // Analytics over calls of both kinds, so the rows and volumes are checked too.
         await RecordCalls(workspaceId, trunk, agent, number, key);

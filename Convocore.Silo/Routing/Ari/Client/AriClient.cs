@@ -129,6 +129,25 @@ internal sealed class AriClient : IAsyncDisposable
             new("priority", priority.ToString(CultureInfo.InvariantCulture)),
         ]), cancellationToken);
 
+    /// <summary>
+    /// POST /channels: dials <paramref name="endpoint"/> (e.g. <c>Local/+15551234567@from-trunk</c>) and, once it answers,
+    /// runs <paramref name="context"/>,s,1 on the new channel. For a Local channel the second half gets
+    /// <paramref name="otherChannelId"/>; variables named with a leading "_" are inherited by it.
+    /// </summary>
+    public Task OriginateAsync(string endpoint, string channelId, string otherChannelId, string context, string callerId,
+        int timeoutSeconds, IReadOnlyCollection<KeyValuePair<string, string>> variables, CancellationToken cancellationToken = default) =>
+        SendAsync(new AriRequest(HttpMethod.Post, "channels",
+        [
+            new("endpoint", endpoint),
+            new("context", context),
+            new("extension", "s"),
+            new("priority", "1"),
+            new("callerId", callerId),
+            new("timeout", timeoutSeconds.ToString(CultureInfo.InvariantCulture)),
+            new("channelId", channelId),
+            new("otherChannelId", otherChannelId),
+        ], VariablesBody(variables)), cancellationToken);
+
     /// <param name="reason">One of the allowed values in channels.json: normal, busy, congestion, unallocated, ...</param>
     public Task HangupAsync(string channelId, string reason = "normal", CancellationToken cancellationToken = default) =>
         SendAsync(new AriRequest(HttpMethod.Delete, ChannelPath(channelId, ""), [new("reason", reason)]), cancellationToken);
