@@ -45,6 +45,8 @@ internal static class SiloServices
             options.CacheSize = configuration.GetValue(DirectoryCacheSizeSetting, 20_000));
         services.AddOptions<AnalyticsOptions>().BindConfiguration(AnalyticsOptions.Section);
         services.AddSingleton<CallStore>();
+        services.AddSingleton<CallFigures>();
+        services.AddHostedService<RollupBackfill>();
         services.TryAddKeyedSingleton(CallRetention.ClockKey, (sp, _) => sp.GetRequiredService<TimeProvider>());
         services.AddSingleton<CallRetention>();
         services.AddHostedService(sp => sp.GetRequiredService<CallRetention>());

@@ -25,47 +25,74 @@ internal sealed class CallStore([FromKeyedServices("redis")] IConnectionMultiple
     private const string UnownedBucket = "~unowned";
     private const int Chunk = 1000;
 
-    // KEYS: log, records, number log (the log again when there is no number), numbers; ARGV: member, json, number or ''.
-    private const string ApplyScript = """
+    // KEYS: log, records, number log (the log again when there is no number), numbers, backfill state; ARGV: member,
+    // json, number or '', then the rollup ops. The rollups are updated in the same script as the dedupe, so a crash can
+    // neither count a record twice nor lose it. A bucket with calls from before rollups (no state yet) is rolled up by
+    // the backfill, which owns every member above its cursor until it is done.
+    private const string ApplyScript = CallRollup.Script + "\n" + """
         if redis.call('HSETNX', KEYS[2], ARGV[1], ARGV[2]) == 0 then return 0 end
+        local fresh = redis.call('EXISTS', KEYS[1]) == 0
         redis.call('ZADD', KEYS[1], 0, ARGV[1])
         if ARGV[3] ~= '' then
           redis.call('ZADD', KEYS[3], 0, ARGV[1])
           redis.call('SADD', KEYS[4], ARGV[3])
         end
+        local state = redis.call('GET', KEYS[5])
+        if not state and fresh then
+          state = 'done'
+          redis.call('SET', KEYS[5], state)
+        end
+        if rolled(state, ARGV[1]) then roll(4, #ARGV, 1) end
         return 1
         """;
 
-    // KEYS: log, records, numbers; ARGV: '(' + cutoff, batch size, number log prefix. The number logs share the
-    // bucket's hash tag, so they live in the same slot.
-    private const string TrimScript = """
-        local members = redis.call('ZRANGEBYLEX', KEYS[1], '-', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
-        for _, m in ipairs(members) do
-          local body = redis.call('HGET', KEYS[2], m)
-          if body then
-            local ok, call = pcall(cjson.decode, body)
-            if ok and type(call.phoneNumber) == 'string' then
-              local numberLog = ARGV[3] .. call.phoneNumber
-              redis.call('ZREM', numberLog, m)
-              if redis.call('ZCARD', numberLog) == 0 then redis.call('SREM', KEYS[3], call.phoneNumber) end
-            end
-          end
-          redis.call('HDEL', KEYS[2], m)
-          redis.call('ZREM', KEYS[1], m)
+    // The same KEYS and ARGV (json unused): takes one call out of the log and, if it was rolled up, out of the rollups.
+    private const string RemoveScript = CallRollup.Script + "\n" + """
+        if redis.call('HDEL', KEYS[2], ARGV[1]) == 0 then
+          redis.call('ZREM', KEYS[1], ARGV[1])
+          return 0
         end
-        return #members
+        redis.call('ZREM', KEYS[1], ARGV[1])
+        if ARGV[3] ~= '' then
+          redis.call('ZREM', KEYS[3], ARGV[1])
+          if redis.call('ZCARD', KEYS[3]) == 0 then redis.call('SREM', KEYS[4], ARGV[3]) end
+        end
+        if rolled(redis.call('GET', KEYS[5]), ARGV[1]) then roll(4, #ARGV, -1) end
+        return 1
+        """;
+
+    // KEYS: log, backfill state; ARGV: the cursor read, k, k members, then each member's op count and ops. Rolls the
+    // chunk up only if it still is the k members after the cursor (a late record may have landed among them), and
+    // moves the cursor past it in the same step; -1: read again.
+    private const string BackfillScript = CallRollup.Script + "\n" + """
+        local state = redis.call('GET', KEYS[2])
+        if state == 'done' then return 0 end
+        if (state or '') ~= ARGV[1] then return -1 end
+        local k = tonumber(ARGV[2])
+        local now = redis.call('ZRANGEBYLEX', KEYS[1], ARGV[1] == '' and '-' or '(' .. ARGV[1], '+', 'LIMIT', 0, k + 1)
+        for i = 1, k do if now[i] ~= ARGV[2 + i] then return -1 end end
+        if #now > k and k == 0 then return -1 end
+        local at = 3 + k
+        for i = 1, k do
+          local count = tonumber(ARGV[at])
+          roll(at + 1, at + count * 4, 1)
+          at = at + 1 + count * 4
+        end
+        if #now > k then redis.call('SET', KEYS[2], ARGV[2 + k]) else redis.call('SET', KEYS[2], 'done') end
+        return k
         """;
 
     private readonly string prefix = configuration["Convocore:Redis:KeyPrefix"] ?? "convocore:";
 
-    private IDatabase Db => redis.GetDatabase();
+    public IDatabase Db => redis.GetDatabase();
 
     /// <summary>The stream the call recorder appends to.</summary>
     public RedisKey Stream => prefix + "calls";
 
     private RedisKey Buckets => prefix + "analytics:buckets";
 
-    private string Base(string? workspaceId) => workspaceId is null ? $"{prefix}{{unowned}}:" : $"{prefix}ws:{{{workspaceId}}}:";
+    /// <summary>The key prefix of a workspace's bucket (null: calls to numbers of no workspace).</summary>
+    public string Base(string? workspaceId) => workspaceId is null ? $"{prefix}{{unowned}}:" : $"{prefix}ws:{{{workspaceId}}}:";
     private static RedisKey Log(string bucket) => bucket + "calls";
     private static RedisKey Records(string bucket) => bucket + "call-records";
     private static string NumberLogPrefix(string bucket) => bucket + "calls:number:";
@@ -81,7 +108,7 @@ internal sealed class CallStore([FromKeyedServices("redis")] IConnectionMultiple
     public static bool IsMember(string value) =>
         value.Length > 14 && value[13] == '|' && value.AsSpan(0, 13).IndexOfAnyExceptInRange('0', '9') < 0;
 
-    /// <summary>Adds each call to its bucket unless it is there already; returns how many were new.</summary>
+    /// <summary>Adds each call to its bucket, and its rollups, unless it is there already; returns how many were new.</summary>
     public async Task<int> Apply(IReadOnlyList<(CallRecord Call, string Json)> calls)
     {
         var db = Db;
@@ -89,12 +116,8 @@ internal sealed class CallStore([FromKeyedServices("redis")] IConnectionMultiple
         var buckets = new HashSet<string>();
         foreach (var (call, json) in calls)
         {
-            var bucket = Base(call.WorkspaceId);
             buckets.Add(call.WorkspaceId ?? UnownedBucket);
-            var number = call.WorkspaceId is null ? null : call.PhoneNumber;
-            applied.Add(db.ScriptEvaluateAsync(ApplyScript,
-                [Log(bucket), Records(bucket), number is null ? Log(bucket) : NumberLog(bucket, number), Numbers(bucket)],
-                [Member(call), json, number ?? ""]));
+            applied.Add(db.ScriptEvaluateAsync(ApplyScript, CallKeys(call), CallArgs(call, json)));
         }
         var registered = db.SetAddAsync(Buckets, buckets.Select(b => (RedisValue)b).ToArray());
         await Task.WhenAll(applied);
@@ -102,7 +125,30 @@ internal sealed class CallStore([FromKeyedServices("redis")] IConnectionMultiple
         return applied.Count(t => (int)t.Result == 1);
     }
 
-    /// <summary>Removes every call that started before <paramref name="cutoff"/>; returns how many.</summary>
+    /// <summary>Test calls have rollups of their own beside the bucket's, so the figures leave them out at no cost.</summary>
+    public string RollupBase(CallRecord call) => Base(call.WorkspaceId) + (call.Test ? TestRollups : "");
+
+    public const string TestRollups = "test:";
+
+    private static string? LoggedNumber(CallRecord call) => call.WorkspaceId is null ? null : call.PhoneNumber;
+
+    private RedisKey[] CallKeys(CallRecord call)
+    {
+        var bucket = Base(call.WorkspaceId);
+        var number = LoggedNumber(call);
+        return [Log(bucket), Records(bucket), number is null ? Log(bucket) : NumberLog(bucket, number), Numbers(bucket), CallRollup.Backfill(bucket)];
+    }
+
+    private RedisValue[] CallArgs(CallRecord call, string json)
+    {
+        var member = Member(call);
+        var number = LoggedNumber(call);
+        var args = new List<RedisValue>(160) { member, json, number ?? "" };
+        CallRollup.Ops(RollupBase(call), call, member, number, args);
+        return args.ToArray();
+    }
+
+    /// <summary>Removes every call that started before <paramref name="cutoff"/>, and it from the rollups; returns how many.</summary>
     public async Task<long> Trim(DateTimeOffset cutoff, int batch = Chunk)
     {
         var db = Db;
@@ -110,18 +156,71 @@ internal sealed class CallStore([FromKeyedServices("redis")] IConnectionMultiple
         foreach (var id in await db.SetMembersAsync(Buckets))
         {
             var bucket = Base(id == UnownedBucket ? null : id.ToString());
-            int count;
-            do
+            while (true)
             {
-                count = (int)await db.ScriptEvaluateAsync(TrimScript, [Log(bucket), Records(bucket), Numbers(bucket)],
-                    ["(" + Bound(cutoff), batch, NumberLogPrefix(bucket)]);
-                removed += count;
+                var members = await RangeByLex(Log(bucket), "-", "(" + Bound(cutoff), Order.Ascending, batch);
+                if (members.Length == 0) break;
+                var bodies = await db.HashGetAsync(Records(bucket), members);
+                var removals = new List<Task<RedisResult>>(members.Length);
+                for (var i = 0; i < members.Length; i++)
+                {
+                    // A member without its record is being removed by another silo right now.
+                    if (bodies[i].IsNull)
+                    {
+                        removals.Add(db.ScriptEvaluateAsync("redis.call('ZREM', KEYS[1], ARGV[1]) return 0", [Log(bucket)], [members[i]]));
+                        continue;
+                    }
+                    var call = JsonSerializer.Deserialize((string)bodies[i]!, CallRecordJsonContext.Default.CallRecord)!;
+                    removals.Add(db.ScriptEvaluateAsync(RemoveScript, CallKeys(call), CallArgs(call, "")));
+                }
+                await Task.WhenAll(removals);
+                removed += removals.Count(t => (int)t.Result == 1);
+                if (members.Length < batch) break;
             }
-            while (count == batch);
         }
         // Stream ids are the append time in ms, which is after the start: whatever is older was applied long ago.
         await db.ExecuteAsync("XTRIM", Stream, "MINID", "~", cutoff.ToUnixTimeMilliseconds());
         return removed;
+    }
+
+    /// <summary>
+    /// Rolls up the calls stored before rollups existed, bucket by bucket, a chunk at a time from a cursor kept in
+    /// Redis: idempotent, resumable after a crash, and safe beside the ingesters and other silos doing the same.
+    /// Returns how many calls it rolled up.
+    /// </summary>
+    public async Task<long> Backfill(CancellationToken cancellationToken = default, int batch = 200)
+    {
+        var db = Db;
+        long rolled = 0;
+        foreach (var id in await db.SetMembersAsync(Buckets))
+        {
+            var bucket = Base(id == UnownedBucket ? null : id.ToString());
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                var state = (string?)await db.StringGetAsync(CallRollup.Backfill(bucket));
+                if (state == "done") break;
+                state ??= "";
+                var members = await RangeByLex(Log(bucket), state == "" ? "-" : "(" + state, "+", Order.Ascending, batch);
+                var bodies = members.Length == 0 ? [] : await db.HashGetAsync(Records(bucket), members);
+                var args = new List<RedisValue>(2 + members.Length * 100) { state, members.Length };
+                args.AddRange(members);
+                var ops = new List<RedisValue>(100);
+                for (var i = 0; i < members.Length; i++)
+                {
+                    ops.Clear();
+                    if (!bodies[i].IsNull)
+                    {
+                        var call = JsonSerializer.Deserialize((string)bodies[i]!, CallRecordJsonContext.Default.CallRecord)!;
+                        CallRollup.Ops(RollupBase(call), call, members[i]!, LoggedNumber(call), ops);
+                    }
+                    args.Add(ops.Count / 4);
+                    args.AddRange(ops);
+                }
+                var done = (long)await db.ScriptEvaluateAsync(BackfillScript, [Log(bucket), CallRollup.Backfill(bucket)], args.ToArray());
+                if (done > 0) rolled += done;
+            }
+        }
+        return rolled;
     }
 
     public async Task<bool> HadCalls(string workspaceId, string phoneNumber) =>

@@ -21,6 +21,8 @@ using StackExchange.Redis;
 //        import [--numbers 10000] [--runs 3]   a --numbers-row CSV imported (dry run, apply, again, export) beside one POST per number
 //        workspace-reads [--runs 5]     GET /api/workspace while 500 adds into the same workspace are in flight
 //        memory --numbers 1000000       silo memory per configured number, routing warm
+//        analytics [--volumes 10000,100000,1000000] [--numbers 50] [--requests 5] [--sustain-rate 2000] [--sustain-seconds 600]
+//                                       analytics figures per volume beside the record-by-record floor; sustained ingest lag
 //        micro [--filter '*E164*']      BenchmarkDotNet micro-benchmarks
 //        dialled [--unknown 10000] [--rates 500] [--runs 3] [--directory-cache 20000]
 //                                       calls to configured numbers beside random unknown DIDs
@@ -75,6 +77,13 @@ if (args.FirstOrDefault() == "webhooks")
     var slowMs = Array.IndexOf(args, "--slow-ms") is var at and > 0 ? int.Parse(args[at + 1], CultureInfo.InvariantCulture) : 1000;
     var webhookOptions = Arguments.Parse(webhookArgs);
     return await WebhookRun.Run(webhookOptions.Rates, webhookOptions.Duration, webhookOptions.Runs, slowMs);
+}
+if (args.FirstOrDefault() == "analytics")
+{
+    string Arg(string name, string fallback) => Array.IndexOf(args, name) is var at and > 0 && at + 1 < args.Length ? args[at + 1] : fallback;
+    int Int(string name, int fallback) => int.Parse(Arg(name, fallback.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
+    var volumes = Arg("--volumes", "10000,100000,1000000").Split(',', StringSplitOptions.RemoveEmptyEntries).Select(v => int.Parse(v, CultureInfo.InvariantCulture)).ToArray();
+    return await AnalyticsRun.Run(volumes, Int("--numbers", 50), Int("--requests", 5), Int("--sustain-rate", 2000), Int("--sustain-seconds", 600));
 }
 if (args.FirstOrDefault() == "memory")
 {

@@ -17,7 +17,12 @@ const Weekdays = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 const HeatRows = [1, 2, 3, 4, 5, 6, 0];
 const Palette = ['#1f5fbf', '#1e7a3c', '#b3261e', '#c98a00', '#6a3fb5', '#0f7c8c', '#7a4b1e', '#5b6472'];
 
+// The figures refresh on this timer while the page shows (and the tab is visible), never on a live change: a number
+// or agent change does not move them, and calls end far more often than a dashboard needs to redraw.
+const RefreshEvery = 60_000;
+
 let built = false;
+let timer = null;
 let context = null;
 const charts = {};
 const pages = { cursors: [null], index: 0, next: null };
@@ -43,9 +48,28 @@ export function showAnalytics(view, state) {
   }
   fillFilterOptions();
   reload();
+  clearInterval(timer);
+  timer = setInterval(refresh, RefreshEvery);
 }
 
-export function hideAnalytics() {}
+export function hideAnalytics() {
+  clearInterval(timer);
+  timer = null;
+}
+
+/** The timer's re-read: the figures, and the log's first page if that is the one showing; quietly. */
+async function refresh() {
+  if (document.hidden) return;
+  const number = $('an-number').value;
+  try {
+    drawFigures(await get(figuresPath(number, rangeQuery())));
+    if (pages.index === 0) await loadLog();
+  } catch {
+    // The next tick, or Apply, tries again; reload() shows errors.
+  }
+}
+
+const figuresPath = (number, query) => (number ? `/api/numbers/${encodeURIComponent(number)}/analytics?${query}` : `/api/analytics?${query}`);
 
 function build(view) {
   const range = el('select', { id: 'an-range' }, Ranges.map((r) => el('option', { value: r.value }, r.label)));
@@ -141,7 +165,7 @@ async function reload() {
   const number = $('an-number').value;
   const query = rangeQuery();
   try {
-    const figures = await get(number ? `/api/numbers/${encodeURIComponent(number)}/analytics?${query}` : `/api/analytics?${query}`);
+    const figures = await get(figuresPath(number, query));
     $('an-body').hidden = false;
     $('an-filters').hidden = false;
     drawFigures(figures);

@@ -85,6 +85,9 @@ public sealed class AnalyticsSystem : ConvocoreSystem
 
     public Task<long> TrimNow() => SiloService<CallRetention>().TrimOnce();
 
+    /// <summary>Rolls up what the backfill finds, as a silo does on start.</summary>
+    public Task<long> BackfillNow() => SiloService<CallStore>().Backfill();
+
     public override async Task DisposeAsync()
     {
         redis?.Dispose();

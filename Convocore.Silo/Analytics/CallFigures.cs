@@ -1,0 +1,234 @@
+using System.Globalization;
+using Convocore.Contracts.Analytics;
+using Convocore.Contracts.Routing;
+using Convocore.Contracts.Trunks;
+using StackExchange.Redis;
+
+namespace Convocore.Silo.Analytics;
+
+/// <summary>
+/// The figures of a range, flat in the number of calls: whole days and whole hours from the rollups
+/// (<see cref="CallRollup"/>), the ragged minutes at either edge from the call records. Counts are exact, and so is
+/// the p95: the merged histogram names the bucket holding its rank, the days' duration sets give that bucket's values.
+/// All in UTC.
+/// </summary>
+internal sealed class CallFigures(CallStore store)
+{
+    public async Task<CallStats> Compute(string? workspaceId, string? phoneNumber, DateTimeOffset from, DateTimeOffset to, bool byNumber, bool includeTests)
+    {
+        var bucket = store.Base(workspaceId);
+        string[] bases = includeTests ? [bucket, bucket + CallStore.TestRollups] : [bucket];
+        var db = store.Db;
+        var fromMs = from.ToUnixTimeMilliseconds();
+        var toMs = to.ToUnixTimeMilliseconds();
+        // Whole hours [h0, h1), of which whole days [d0, d1); the rest comes from the records.
+        var h0 = CeilDiv(fromMs, CallRollup.HourMs);
+        var h1 = Math.DivRem(toMs, CallRollup.HourMs, out _);
+        var sums = new Sums();
+        var edges = new List<Task<List<CallRecord>>>(2);
+        var rollups = new List<(Task<HashEntry[]> Fields, long? Hour, long Day)>();
+        if (h0 >= h1)
+        {
+            edges.Add(store.Range(workspaceId, phoneNumber, from, to));
+        }
+        else
+        {
+            if (fromMs < h0 * CallRollup.HourMs) edges.Add(store.Range(workspaceId, phoneNumber, from, Time(h0 * CallRollup.HourMs)));
+            if (h1 * CallRollup.HourMs < toMs) edges.Add(store.Range(workspaceId, phoneNumber, Time(h1 * CallRollup.HourMs), to));
+            var d0 = CeilDiv(h0, 24);
+            var d1 = Math.DivRem(h1, 24, out _);
+            var batch = db.CreateBatch();
+            void Hours(long start, long end)
+            {
+                foreach (var b in bases)
+                    for (var h = start; h < end; h++) rollups.Add((batch.HashGetAllAsync(CallRollup.Hour(b, h, phoneNumber)), h, h / 24));
+            }
+            if (d0 < d1)
+            {
+                Hours(h0, d0 * 24);
+                foreach (var b in bases)
+                    for (var d = d0; d < d1; d++) rollups.Add((batch.HashGetAllAsync(CallRollup.Day(b, d, phoneNumber)), null, d));
+                Hours(d1 * 24, h1);
+            }
+            else
+            {
+                Hours(h0, h1);
+            }
+            batch.Execute();
+        }
+        foreach (var (fields, hour, day) in rollups) sums.AddRollup(await fields, hour, day, byNumber);
+        foreach (var edge in edges)
+            foreach (var call in await edge)
+                if (includeTests || !call.Test) sums.AddRecord(call, byNumber);
+
+        var p95 = 0.0;
+        if (sums.Durations > 0)
+        {
+            var rank = NearestRank(95, (int)sums.Durations);
+            var (bucketIndex, within) = sums.Locate(rank);
+            var (lower, upper) = CallRollup.Bounds(bucketIndex);
+            var values = sums.EdgeDurations.Where(ms => ms >= lower && ms < upper).ToList();
+            if (h0 < h1)
+            {
+                var startMs = h0 * CallRollup.HourMs;
+                var endMs = h1 * CallRollup.HourMs;
+                var reads = new List<Task<SortedSetEntry[]>>();
+                foreach (var b in bases)
+                    for (var d = h0 / 24; d <= (h1 - 1) / 24; d++)
+                        reads.Add(db.SortedSetRangeByScoreWithScoresAsync(CallRollup.Durations(b, d, phoneNumber), lower, upper, Exclude.Stop));
+                foreach (var read in reads)
+                    foreach (var entry in await read)
+                    {
+                        var started = long.Parse(((string)entry.Element!).AsSpan(0, 13), CultureInfo.InvariantCulture);
+                        if (started >= startMs && started < endMs) values.Add((long)entry.Score);
+                    }
+            }
+            values.Sort();
+            // Calls landing between the two reads can shift the rank by one; never outside the bucket's values.
+            if (values.Count > 0) p95 = values[Math.Clamp(within - 1, 0, values.Count - 1)] / 1000.0;
+        }
+        return sums.Stats(from, to, p95);
+    }
+
+    /// <summary>Nearest rank: the smallest value with at least p% of the values at or below it (1-based).</summary>
+    public static int NearestRank(int percentile, int count) => Math.Max(1, (percentile * count + 99) / 100);
+
+    /// <summary>Seconds with millisecond precision, which is what Asterisk's timestamps carry.</summary>
+    public static double Seconds(double seconds) => Math.Round(seconds, 3, MidpointRounding.AwayFromZero);
+
+    private static long CeilDiv(long value, long by) => value >= 0 ? (value + by - 1) / by : value / by;
+
+    private static DateTimeOffset Time(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms);
+
+    /// <summary>What the rollups and the edge records add up to.</summary>
+    private sealed class Sums
+    {
+        private long total, routed, durationSumMs;
+        private readonly Dictionary<string, long> reasons = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, long> regions = new(StringComparer.Ordinal);
+        private readonly Dictionary<int, long> histogram = [];
+        private readonly Dictionary<long, long> perHour = [];
+        private readonly Dictionary<string, (long Total, long Routed, long Last)> numbers = new(StringComparer.Ordinal);
+
+        public long Durations { get; private set; }
+        public List<long> EdgeDurations { get; } = [];
+
+        public void AddRollup(HashEntry[] fields, long? hour, long day, bool byNumber)
+        {
+            foreach (var entry in fields)
+            {
+                var name = (string)entry.Name!;
+                var value = (long)entry.Value;
+                if (value <= 0) continue;
+                switch (name)
+                {
+                    case "n":
+                        total += value;
+                        if (hour is { } h) perHour[h] = perHour.GetValueOrDefault(h) + value;
+                        continue;
+                    case "ok": routed += value; continue;
+                    case "dn": Durations += value; continue;
+                    case "ds": durationSumMs += value; continue;
+                }
+                var key = name[2..];
+                switch (name[0])
+                {
+                    case 'f': Add(reasons, key, value); break;
+                    case 'g': Add(regions, key, value); break;
+                    case 'h':
+                        var b = int.Parse(key, CultureInfo.InvariantCulture);
+                        histogram[b] = histogram.GetValueOrDefault(b) + value;
+                        break;
+                    case 't' when hour is null:
+                        var at = day * 24 + int.Parse(key, CultureInfo.InvariantCulture);
+                        perHour[at] = perHour.GetValueOrDefault(at) + value;
+                        break;
+                    case 'c' when byNumber: numbers[key] = numbers.GetValueOrDefault(key) with { Total = numbers.GetValueOrDefault(key).Total + value }; break;
+                    case 'o' when byNumber: numbers[key] = numbers.GetValueOrDefault(key) with { Routed = numbers.GetValueOrDefault(key).Routed + value }; break;
+                    case 'l' when byNumber: numbers[key] = numbers.GetValueOrDefault(key) with { Last = Math.Max(numbers.GetValueOrDefault(key).Last, value) }; break;
+                }
+            }
+        }
+
+        public void AddRecord(CallRecord call, bool byNumber)
+        {
+            total++;
+            var ok = call.Outcome == CallOutcome.Routed;
+            if (ok)
+            {
+                routed++;
+                if (call.DurationSeconds is { } d)
+                {
+                    var ms = CallRollup.DurationMs(d);
+                    Durations++;
+                    durationSumMs += ms;
+                    EdgeDurations.Add(ms);
+                    var b = CallRollup.Bucket(ms);
+                    histogram[b] = histogram.GetValueOrDefault(b) + 1;
+                }
+            }
+            else
+            {
+                Add(reasons, call.FailureReason ?? "internal", 1);
+            }
+            if (call.Region is { } r) Add(regions, r, 1);
+            var started = call.StartedAt.ToUnixTimeMilliseconds();
+            var hour = Math.DivRem(started, CallRollup.HourMs, out _);
+            perHour[hour] = perHour.GetValueOrDefault(hour) + 1;
+            if (!byNumber) return;
+            var number = call.PhoneNumber ?? call.Dialed;
+            var (t, o, last) = numbers.GetValueOrDefault(number);
+            numbers[number] = (t + 1, o + (ok ? 1 : 0), Math.Max(last, started));
+        }
+
+        /// <summary>The histogram bucket holding the rank-th smallest duration, and its rank within the bucket.</summary>
+        public (int Bucket, int Within) Locate(int rank)
+        {
+            long below = 0;
+            foreach (var (b, count) in histogram.OrderBy(h => h.Key))
+            {
+                if (below + count >= rank) return (b, (int)(rank - below));
+                below += count;
+            }
+            var last = histogram.Keys.Max();
+            return (last, (int)histogram[last]);
+        }
+
+        public CallStats Stats(DateTimeOffset from, DateTimeOffset to, double p95)
+        {
+            var firstDay = DateOnly.FromDateTime(from.UtcDateTime);
+            var days = new int[DateOnly.FromDateTime(to.UtcDateTime.AddTicks(-1)).DayNumber - firstDay.DayNumber + 1];
+            var firstHour = from.ToUnixTimeMilliseconds() / CallRollup.HourMs;
+            var lastHour = (to.ToUnixTimeMilliseconds() - 1) / CallRollup.HourMs;
+            var hours = new int[lastHour - firstHour + 1];
+            var hourOfDay = new int[24];
+            var dayOfWeek = new int[7];
+            foreach (var (hour, count) in perHour)
+            {
+                var time = DateTimeOffset.FromUnixTimeMilliseconds(hour * CallRollup.HourMs).UtcDateTime;
+                var n = (int)count;
+                hours[hour - firstHour] += n;
+                hourOfDay[time.Hour] += n;
+                dayOfWeek[((int)time.DayOfWeek + 6) % 7] += n;
+                days[DateOnly.FromDateTime(time).DayNumber - firstDay.DayNumber] += n;
+            }
+            var byRegion = Enum.GetNames<Region>().ToDictionary(r => r, _ => 0, StringComparer.Ordinal);
+            foreach (var (region, count) in regions) byRegion[region] = (int)count;
+            var firstHourTime = DateTimeOffset.FromUnixTimeMilliseconds(firstHour * CallRollup.HourMs);
+            return new CallStats(from, to, (int)total, (int)routed, (int)(total - routed),
+                reasons.OrderBy(r => r.Key, StringComparer.Ordinal).ToDictionary(r => r.Key, r => (int)r.Value, StringComparer.Ordinal),
+                // In decimal, so the mean of millisecond durations is exact before it is rounded.
+                Durations == 0 ? 0 : (double)Math.Round((decimal)durationSumMs / Durations / 1000m, 3, MidpointRounding.AwayFromZero),
+                Seconds(p95), hourOfDay, dayOfWeek,
+                days.Select((count, i) => new DayCount(firstDay.AddDays(i), count)).ToArray(),
+                hours.Select((count, i) => new HourCount(firstHourTime.AddHours(i), count)).ToArray(),
+                byRegion,
+                numbers.Where(n => n.Value.Total > 0)
+                    .OrderByDescending(n => n.Value.Total).ThenBy(n => n.Key, StringComparer.Ordinal)
+                    .Select(n => new NumberVolume(n.Key, (int)n.Value.Total, (int)n.Value.Routed, (int)(n.Value.Total - n.Value.Routed),
+                        DateTimeOffset.FromUnixTimeMilliseconds(n.Value.Last))).ToArray());
+        }
+
+        private static void Add(Dictionary<string, long> counts, string key, long value) => counts[key] = counts.GetValueOrDefault(key) + value;
+    }
+}

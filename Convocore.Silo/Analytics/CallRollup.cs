@@ -1,0 +1,139 @@
+using System.Globalization;
+using Convocore.Contracts.Routing;
+using StackExchange.Redis;
+
+namespace Convocore.Silo.Analytics;
+
+/// <summary>
+/// The hourly and daily aggregates of a bucket (and of each number in it), as Redis hashes beside the call log, with
+/// the same hash tag so one script updates them with the record:
+/// - <c>…rollup:h:{hour}</c>, <c>…rollup:d:{day}</c> (hours and days since the Unix epoch, UTC), and the same with
+///   <c>:n:{e164}</c> per number. Fields: <c>n</c> calls, <c>ok</c> routed, <c>f:{reason}</c> failed by reason,
+///   <c>g:{region}</c>, <c>dn</c>/<c>ds</c> routed calls with a duration and their sum in ms, <c>h:{bucket}</c> the
+///   duration histogram (<see cref="Bucket"/>); a day also <c>t:{HH}</c> calls per hour of that day; the bucket's own
+///   (not a number's) also <c>c:/o:/l:{number}</c> calls, routed, last start (Unix ms) per number.
+/// - <c>…durations:{day}</c> (and <c>:n:{e164}</c>): a sorted set of the day's routed calls, score = duration in ms,
+///   member = the call's log member, so the p95 stays exact: the histogram finds its bucket, this set its value.
+/// A day's rollup is the sum of its hours', kept so that a month reads 30 hashes rather than 720.
+/// </summary>
+internal static class CallRollup
+{
+    public const long HourMs = 3_600_000;
+    public const long DayMs = 86_400_000;
+
+    /// <summary>Durations below this many ms get a bucket each.</summary>
+    private const int Exact = 256;
+    private const int SubBuckets = 128;
+
+    /// <summary>
+    /// Log-linear: exact below 256 ms, then 128 buckets per power of two, so a bucket is at most 1/128 (0.79 %) of its
+    /// lower bound wide: ~1,750 buckets up to 24 h, of which a day's calls fill only the few hundred they reach.
+    /// </summary>
+    public static int Bucket(long ms)
+    {
+        if (ms < Exact) return (int)Math.Max(0, ms);
+        var exponent = 63 - (int)ulong.LeadingZeroCount((ulong)ms); // ≥ 8
+        var shift = exponent - 7;
+        return Exact + (exponent - 8) * SubBuckets + (int)((ms >> shift) - SubBuckets);
+    }
+
+    /// <summary>[lower, upper) in ms of a bucket.</summary>
+    public static (long Lower, long Upper) Bounds(int bucket)
+    {
+        if (bucket < Exact) return (bucket, bucket + 1);
+        var exponent = (bucket - Exact) / SubBuckets + 8;
+        var shift = exponent - 7;
+        var lower = (long)(SubBuckets + (bucket - Exact) % SubBuckets) << shift;
+        return (lower, lower + (1L << shift));
+    }
+
+    public static long DurationMs(double seconds) => (long)Math.Round(seconds * 1000, MidpointRounding.AwayFromZero);
+
+    public static RedisKey Hour(string bucket, long hour, string? number = null) => bucket + "rollup:h:" + hour.ToString(CultureInfo.InvariantCulture) + Of(number);
+    public static RedisKey Day(string bucket, long day, string? number = null) => bucket + "rollup:d:" + day.ToString(CultureInfo.InvariantCulture) + Of(number);
+    public static RedisKey Durations(string bucket, long day, string? number = null) => bucket + "durations:" + day.ToString(CultureInfo.InvariantCulture) + Of(number);
+    public static RedisKey Backfill(string bucket) => bucket + "rollup-backfill";
+
+    private static string Of(string? number) => number is null ? "" : ":n:" + number;
+
+    /// <summary>
+    /// What one record adds to the rollups, as (op, key, field, value) quadruples for <see cref="Script"/>: "i" adds
+    /// value to a hash field, "m" raises a hash field to value, "z" adds the field to a sorted set with score value.
+    /// </summary>
+    public static void Ops(string bucket, CallRecord call, string member, string? number, List<RedisValue> ops)
+    {
+        var started = call.StartedAt.ToUnixTimeMilliseconds();
+        var hour = Math.DivRem(started, HourMs, out _);
+        var day = Math.DivRem(started, DayMs, out _);
+        var routed = call.Outcome == CallOutcome.Routed;
+        long? duration = routed && call.DurationSeconds is { } d ? DurationMs(d) : null;
+        var volume = call.PhoneNumber ?? call.Dialed;
+        var hourOfDay = "t:" + (hour % 24).ToString("D2", CultureInfo.InvariantCulture);
+
+        void Add(string op, RedisKey key, string field, long value)
+        {
+            ops.Add(op);
+            ops.Add((string)key!);
+            ops.Add(field);
+            ops.Add(value);
+        }
+
+        void Common(RedisKey key)
+        {
+            Add("i", key, "n", 1);
+            Add("i", key, routed ? "ok" : "f:" + (call.FailureReason ?? "internal"), 1);
+            if (call.Region is { } region) Add("i", key, "g:" + region, 1);
+            if (duration is { } ms)
+            {
+                Add("i", key, "dn", 1);
+                Add("i", key, "ds", ms);
+                Add("i", key, "h:" + Bucket(ms).ToString(CultureInfo.InvariantCulture), 1);
+            }
+        }
+
+        foreach (var key in new[] { Hour(bucket, hour), Day(bucket, day) })
+        {
+            Common(key);
+            Add("i", key, "c:" + volume, 1);
+            if (routed) Add("i", key, "o:" + volume, 1);
+            Add("m", key, "l:" + volume, started);
+        }
+        Add("i", Day(bucket, day), hourOfDay, 1);
+        if (duration is { } value) Add("z", Durations(bucket, day), member, value);
+        if (number is null) return;
+        Common(Hour(bucket, hour, number));
+        Common(Day(bucket, day, number));
+        Add("i", Day(bucket, day, number), hourOfDay, 1);
+        if (duration is { } v) Add("z", Durations(bucket, day, number), member, v);
+    }
+
+    /// <summary>
+    /// Lua: applies the ops ARGV[from..to] with sign s (1 to add a record, -1 to take it out). Taking out deletes what
+    /// reaches zero (a field, a number's fields, the hash), so retention leaves no empty rollup behind. A number's
+    /// "last call" need not be lowered: retention takes out the oldest calls first, so the last one stays.
+    /// </summary>
+    public const string Script = """
+        local function roll(from, to, s)
+          for i = from, to, 4 do
+            local op, key, field, value = ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3])
+            if op == 'i' then
+              local now = redis.call('HINCRBY', key, field, s * value)
+              if s < 0 and now <= 0 then
+                if field == 'n' then redis.call('DEL', key)
+                elseif string.sub(field, 1, 2) == 'c:' then
+                  local number = string.sub(field, 3)
+                  redis.call('HDEL', key, field, 'o:' .. number, 'l:' .. number)
+                else redis.call('HDEL', key, field) end
+              end
+            elseif op == 'm' then
+              if s > 0 then
+                local last = redis.call('HGET', key, field)
+                if not last or tonumber(last) < value then redis.call('HSET', key, field, ARGV[i + 3]) end
+              end
+            elseif s > 0 then redis.call('ZADD', key, value, field)
+            else redis.call('ZREM', key, field) end
+          end
+        end
+        local function rolled(state, member) return state == 'done' or (state ~= false and member <= state) end
+        """;
+}

@@ -1,0 +1,151 @@
+using System.Globalization;
+using System.Text.Json;
+using Convocore.Contracts.Analytics;
+using Convocore.Contracts.Routing;
+using Convocore.Tests.Infrastructure;
+using Convocore.Tests.Numbers;
+using CallOutcome = Convocore.Contracts.Routing.CallOutcome;
+
+namespace Convocore.Tests.Analytics;
+
+/// <summary>
+/// The rollup answers against the record-by-record computation, on random calls and random ranges with ragged
+/// edges: after ingestion, after retention cut through an hour, and for calls stored before rollups existed.
+/// </summary>
+[Collection(AnalyticsCollection.Name)]
+public sealed class RollupFiguresTests(AnalyticsSystem system)
+{
+    private static readonly string?[] Reasons = [null, null, null, null, "unallocated", "agent_unavailable", "trunk_inactive", "caller_hung_up", "internal"];
+
+    private static List<CallRecord> RandomCalls(Random random, string workspaceId, string[] numbers, DateTimeOffset start, TimeSpan span, int count, string server)
+    {
+        var calls = new List<CallRecord>(count);
+        for (var i = 0; i < count; i++)
+        {
+            var startedAt = start.AddMilliseconds(random.NextInt64((long)span.TotalMilliseconds));
+            var reason = Reasons[random.Next(Reasons.Length)];
+            var routed = reason is null && random.Next(10) > 0;
+            if (!routed && reason is null) reason = "agent_unavailable";
+            // Log-uniform from 1 ms to an hour, so every part of the histogram is used; a few routed calls without one.
+            double? duration = routed && random.Next(50) > 0 ? Math.Round(Math.Exp(random.NextDouble() * Math.Log(3_600_000))) / 1000.0 : null;
+            if (!routed) duration = random.Next(2000) / 1000.0;
+            var number = numbers[random.Next(numbers.Length)];
+            calls.Add(new CallRecord($"rollup.{server}.{i}", number, number, "+15550000001", workspaceId, "trunk1", "agent1",
+                random.Next(20) == 0 ? null : random.Next(2) == 0 ? "NA" : "EU", server, startedAt,
+                routed ? CallOutcome.Routed : CallOutcome.Failed, routed ? null : reason,
+                duration is null ? null : startedAt.AddSeconds(duration.Value), duration, null));
+        }
+        return calls;
+    }
+
+    /// <summary>Ragged ranges inside [start, start + span]: shorter than an hour, across an hour, within a day, across days.</summary>
+    private static IEnumerable<(DateTimeOffset From, DateTimeOffset To)> RandomRanges(Random random, DateTimeOffset start, TimeSpan span)
+    {
+        var total = (long)span.TotalMilliseconds;
+        yield return (start.AddHours(-1), start + span + TimeSpan.FromHours(1));
+        foreach (var length in new[] { 1_000L, 1_800_000, 3_700_000, 7_300_000, 20 * 3_600_000L, 50 * 3_600_000L, 6 * 86_400_000L })
+            for (var i = 0; i < 3; i++)
+            {
+                var from = start.AddMilliseconds(random.NextInt64(Math.Max(1, total - length)));
+                yield return (from, from.AddMilliseconds(length + random.Next(1000)));
+            }
+        var hour = new DateTimeOffset(start.UtcDateTime.Date.AddDays(1), TimeSpan.Zero);
+        yield return (hour, hour.AddDays(2));
+        yield return (hour.AddMinutes(-1), hour.AddDays(2).AddHours(3));
+    }
+
+    private async Task AssertSameAsRecordByRecord(string workspaceId, string[] numbers, IReadOnlyList<CallRecord> calls,
+        IEnumerable<(DateTimeOffset From, DateTimeOffset To)> ranges)
+    {
+        var analytics = system.Client.GetGrain<ICallAnalyticsGrain>(0);
+        foreach (var (from, to) in ranges)
+        {
+            var inRange = calls.Where(c => c.StartedAt >= from && c.StartedAt < to).OrderBy(c => c.StartedAt).ToList();
+            var range = $"[{from:O}, {to:O})";
+            Assert.True(Json(RecordByRecordFigures.Compute(from, to, inRange, byNumber: true)) == Json(await analytics.ForWorkspace(workspaceId, from, to)),
+                $"workspace figures over {range}");
+            foreach (var number in numbers)
+            {
+                var expected = RecordByRecordFigures.Compute(from, to, inRange.Where(c => c.PhoneNumber == number).ToList(), byNumber: false);
+                Assert.True(Json(expected) == Json((await analytics.ForNumber(workspaceId, number, from, to))!), $"{number}'s figures over {range}");
+            }
+        }
+    }
+
+    private static string Json(CallStats stats) => JsonSerializer.Serialize(stats);
+
+    private async Task WaitForCalls(string workspaceId, DateTimeOffset from, DateTimeOffset to, int count)
+    {
+        var analytics = system.Client.GetGrain<ICallAnalyticsGrain>(0);
+        await Eventually.True(async () => (await analytics.ForWorkspace(workspaceId, from, to)).TotalCalls == count, $"{count} calls counted", 60);
+    }
+
+    [Fact]
+    public async Task Rollup_figures_equal_the_record_by_record_figures_on_random_calls_and_ragged_ranges_also_after_retention()
+    {
+        var random = new Random(19);
+        var workspaceId = "ws_rollup" + Guid.NewGuid().ToString("N")[..10];
+        var numbers = TestNumbers.Next(3);
+        // Far enough back that moving retention's clock cuts through these calls, and nothing else of this run.
+        var start = new DateTimeOffset(DateTime.UtcNow.Date.AddDays(-200), TimeSpan.Zero).AddMinutes(17.5);
+        var span = TimeSpan.FromDays(10);
+        var calls = RandomCalls(random, workspaceId, numbers, start, span, 3000, "rollup-a");
+        system.RetentionClock.Set(DateTimeOffset.UtcNow.AddDays(-150));
+        try
+        {
+            system.Record(calls.ToArray());
+            // Delivered again: still counted once.
+            system.Record(calls.Take(200).ToArray());
+            await WaitForCalls(workspaceId, start, start + span, calls.Count);
+            await Task.Delay(300);
+            await AssertSameAsRecordByRecord(workspaceId, numbers, calls, RandomRanges(random, start, span));
+
+            // Retention cuts through an hour of the fourth day: what is left must still add up.
+            var cutoff = start.AddDays(3).AddMinutes(41).AddMilliseconds(123);
+            system.RetentionClock.Set(cutoff.AddDays(90));
+            var left = calls.Where(c => c.StartedAt >= cutoff).ToList();
+            await WaitForCalls(workspaceId, start.AddHours(-1), start + span, left.Count);
+            await AssertSameAsRecordByRecord(workspaceId, numbers, left, RandomRanges(random, start, span));
+        }
+        finally
+        {
+            system.RetentionClock.Run();
+        }
+    }
+
+    [Fact]
+    public async Task Calls_stored_before_rollups_are_rolled_up_once_by_the_backfill_beside_new_ones()
+    {
+        var random = new Random(1919);
+        var workspaceId = "ws_backfill" + Guid.NewGuid().ToString("N")[..10];
+        var numbers = TestNumbers.Next(2);
+        var start = AnalyticsApi.MondayWeeksAgo(9).AddMinutes(3.25);
+        var span = TimeSpan.FromDays(5);
+        var old = RandomCalls(random, workspaceId, numbers, start, span, 1500, "before-rollups");
+        // As the product stored calls before rollups: the log, the records, the number logs, no rollups.
+        var bucket = $"convocore:ws:{{{workspaceId}}}:";
+        var db = system.Db;
+        foreach (var call in old)
+        {
+            var member = string.Create(CultureInfo.InvariantCulture, $"{call.StartedAt.ToUnixTimeMilliseconds():D13}|{call.Server}|{call.ChannelId}");
+            await db.HashSetAsync(bucket + "call-records", member, JsonSerializer.Serialize(call, CallRecordJsonContext.Default.CallRecord));
+            await db.SortedSetAddAsync(bucket + "calls", member, 0);
+            await db.SortedSetAddAsync(bucket + "calls:number:" + call.PhoneNumber, member, 0);
+            await db.SetAddAsync(bucket + "call-numbers", call.PhoneNumber);
+        }
+        await db.SetAddAsync("convocore:analytics:buckets", workspaceId);
+
+        // New calls arrive before the backfill has run, some of them among the old ones in time.
+        var fresh = RandomCalls(random, workspaceId, numbers, start, span, 500, "after-rollups");
+        system.Record(fresh.ToArray());
+        await Eventually.True(async () => await db.SortedSetLengthAsync(bucket + "calls") == old.Count + fresh.Count, "the new calls in the log", 60);
+
+        // The new calls too: they landed above the cursor, which is the backfill's until it is done.
+        Assert.Equal(old.Count + fresh.Count, await system.BackfillNow());
+        Assert.Equal(0, await system.BackfillNow());
+        system.Record(fresh.Take(100).ToArray());
+        var all = old.Concat(fresh).ToList();
+        await Task.Delay(500);
+        await AssertSameAsRecordByRecord(workspaceId, numbers, all, RandomRanges(random, start, span));
+    }
+}
