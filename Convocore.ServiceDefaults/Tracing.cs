@@ -29,7 +29,9 @@ public static class Tracing
     /// <summary>Our sources, Orleans', ASP.NET Core's and HttpClient's, sampled as the class says.</summary>
     /// <param name="applicationName">The service's own source name, beside the <c>Convocore.*</c> sources.</param>
     public static TracerProviderBuilder AddConvocoreTracing(this TracerProviderBuilder tracing, string applicationName) => tracing
-        .SetSampler(new ParentBasedSampler(new RootSampler()))
+        // A request whose caller sent an unsampled trace context is still an API request: the root rule decides it, as it
+        // decides a grain call whose caller's span was left out (its context arrives as a remote parent too).
+        .SetSampler(new ParentBasedSampler(new RootSampler(), remoteParentSampled: null, remoteParentNotSampled: new RootSampler()))
         .AddSource(applicationName, Extensions.TelemetryPrefix + ".*")
         .AddSource(OrleansSources)
         .AddAspNetCoreInstrumentation(options =>
