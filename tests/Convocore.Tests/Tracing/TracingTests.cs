@@ -8,6 +8,8 @@ using Convocore.Tests.Numbers;
 namespace Convocore.Tests.Tracing;
 
 /// <summary>What the operator's Traces page gets: calls and API requests as one trace each, and no background noise.</summary>
+/// <remarks>Alone: spans are read process-wide, so other tests' calls and requests would count as this system's.</remarks>
+[Collection(TracingCollection.Name)]
 public sealed class TracingTests(TracingSystem system) : IClassFixture<TracingSystem>
 {
     private const string Caller = "+442071239876";
@@ -159,4 +161,10 @@ public sealed class TracingTests(TracingSystem system) : IClassFixture<TracingSy
             .Concat(span.TagObjects.Select(t => $"{t.Key}={t.Value}"))
             .Concat(span.Events.SelectMany(e => e.Tags.Select(t => $"{e.Name}:{t.Key}={t.Value}").Append(e.Name)))
             .Concat(span.Baggage.Select(b => $"{b.Key}={b.Value}")));
+}
+
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class TracingCollection
+{
+    public const string Name = "tracing";
 }
