@@ -20,8 +20,8 @@ public static class Extensions
     /// <summary>Meter and activity source names that our own code uses; all start with this prefix.</summary>
     public const string TelemetryPrefix = "Convocore";
 
-    private const string HealthEndpointPath = "/health";
-    private const string AlivenessEndpointPath = "/alive";
+    internal const string HealthEndpointPath = "/health";
+    internal const string AlivenessEndpointPath = "/alive";
 
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
@@ -49,6 +49,8 @@ public static class Extensions
             ["Orleans:ServiceId"] = "convocore",
             ["Orleans:Clustering:ProviderType"] = "Redis",
             ["Orleans:Clustering:ServiceKey"] = "redis",
+            // Grain calls carry the trace of the request that made them (Aspire sets the same).
+            ["Orleans:EnableDistributedTracing"] = "true",
         };
         if (silo)
         {
@@ -78,14 +80,7 @@ public static class Extensions
                 .AddHttpClientInstrumentation()
                 .AddRuntimeInstrumentation()
                 .AddMeter(TelemetryPrefix + ".*", "Microsoft.Orleans"))
-            .WithTracing(tracing => tracing
-                .AddSource(builder.Environment.ApplicationName, TelemetryPrefix + ".*", "Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application")
-                .AddAspNetCoreInstrumentation(options =>
-                    // Health probes every few seconds would drown the traces that matter.
-                    options.Filter = context =>
-                        !context.Request.Path.StartsWithSegments(HealthEndpointPath)
-                        && !context.Request.Path.StartsWithSegments(AlivenessEndpointPath))
-                .AddHttpClientInstrumentation());
+            .WithTracing(tracing => tracing.AddConvocoreTracing(builder.Environment.ApplicationName));
 
         if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
         {

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 
 namespace Convocore.Silo.Routing;
 
@@ -66,6 +67,8 @@ internal sealed class CachedLookup<T>(TimeProvider clock, TimeSpan lifetime, Fun
 
     private async Task Fill(string key, Entry entry)
     {
+        // In the trace of the call (or request) that missed; the calls that join this load wait for it without a span.
+        using var span = CallTracing.StartLookup(key);
         T value;
         try
         {
@@ -76,6 +79,7 @@ internal sealed class CachedLookup<T>(TimeProvider clock, TimeSpan lifetime, Fun
         catch (Exception ex)
         {
             entries.TryRemove(KeyValuePair.Create(key, entry));
+            span?.SetStatus(ActivityStatusCode.Error, ex.GetType().Name);
             entry.Fail(ex);
             return;
         }
@@ -84,6 +88,8 @@ internal sealed class CachedLookup<T>(TimeProvider clock, TimeSpan lifetime, Fun
 
     private async Task Refresh(string key, Entry stale)
     {
+        // Background work a warm call only set off: in no call's trace.
+        Activity.Current = null;
         try
         {
             var value = await load(key).WaitAsync(LoadTimeout);

@@ -56,14 +56,18 @@ internal sealed class CallRecorder : IHostedLifecycleService, IDisposable
 
     /// <summary>A finished call: to the call log. A routed one (or <paramref name="wasOpened"/>) stops being open.</summary>
     public void Record(CallRecord record, bool wasOpened = false) =>
-        Enqueue(new PendingWrite(record, Open: false, Closes: wasOpened || record.Outcome == CallOutcome.Routed));
+        Enqueue(new PendingWrite(record, Open: false, Closes: wasOpened || record.Outcome == CallOutcome.Routed, CallTracing.StartRecord(open: false)));
 
     /// <summary>A call handed to its agent, whose end Asterisk has yet to report.</summary>
-    public void Opened(CallRecord record) => Enqueue(new PendingWrite(record, Open: true, Closes: false));
+    public void Opened(CallRecord record) => Enqueue(new PendingWrite(record, Open: true, Closes: false, CallTracing.StartRecord(open: true)));
 
+    /// <remarks>A write's span (a child of its call's) ends when its batch has landed in Redis.</remarks>
     private void Enqueue(PendingWrite write)
     {
-        if (!pending.Writer.TryWrite(write)) metrics.RecordDropped(finished ? "stopped" : "queue_full");
+        if (pending.Writer.TryWrite(write)) return;
+        var reason = finished ? "stopped" : "queue_full";
+        metrics.RecordDropped(reason);
+        CallTracing.Landed(write.Span, "dropped: " + reason);
     }
 
     /// <summary>The routed calls on <paramref name="server"/> whose end no silo has recorded yet.</summary>
@@ -116,7 +120,10 @@ internal sealed class CallRecorder : IHostedLifecycleService, IDisposable
                 if (failures.Failing) await redis.GetDatabase().PingAsync();
                 await Write(batch);
                 foreach (var write in batch)
+                {
                     if (!write.Open) metrics.Ended(write.Call);
+                    CallTracing.Landed(write.Span);
+                }
                 batch.Clear();
                 writing = 0;
                 failures.Succeeded();
@@ -138,7 +145,7 @@ internal sealed class CallRecorder : IHostedLifecycleService, IDisposable
         var database = redis.GetDatabase();
         var writes = new List<Task>(batch.Count * 2);
         // One connection, sent in this order: a call's open entry is written before it is removed.
-        foreach (var (call, open, closes) in batch)
+        foreach (var (call, open, closes, _) in batch)
         {
             var json = JsonSerializer.Serialize(call, CallRecordJsonContext.Default.CallRecord);
             if (open)
@@ -170,5 +177,5 @@ internal sealed class CallRecorder : IHostedLifecycleService, IDisposable
             .Select(e => JsonSerializer.Deserialize((string)e["call"]!, CallRecordJsonContext.Default.CallRecord)!).ToArray();
     }
 
-    private readonly record struct PendingWrite(CallRecord Call, bool Open, bool Closes);
+    private readonly record struct PendingWrite(CallRecord Call, bool Open, bool Closes, System.Diagnostics.Activity? Span);
 }

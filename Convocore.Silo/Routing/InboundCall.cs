@@ -28,11 +28,13 @@ internal sealed class InboundCall(
 
     private readonly string region = server.Region.ToString();
     private readonly RoutingFailureLog failures = new(server.DisplayName, logger);
+    private readonly KeyValuePair<string, object?>[] traceTags = CallTracing.ServerTags(server.Region.ToString(), server.DisplayName);
 
     /// <param name="received">When the StasisStart frame arrived: our own time is measured from there.</param>
     public async Task HandleAsync(AriClient client, StasisStart start, long received)
     {
         var channelId = start.Channel.Id;
+        using var span = CallTracing.StartCall(traceTags, channelId, received);
         var dialed = start.Args.Count > 0 ? start.Args[0] : start.Channel.Dialplan.Exten;
         var trunk = start.Args.Count > 1 && start.Args[1].Length > 0 ? start.Args[1] : null;
         var call = new CallRecord(channelId, dialed, null, start.Channel.Caller.Number, null, null, null, region, server.DisplayName,
@@ -54,6 +56,7 @@ internal sealed class InboundCall(
                 else
                 {
                     metrics.TableMissed();
+                    CallTracing.Missed(span);
                     decision = await routing.AsTask().WaitAsync(options.DecisionTimeout);
                 }
             }
@@ -69,6 +72,7 @@ internal sealed class InboundCall(
                     : call with { PhoneNumber = decision.PhoneNumber };
                 refused = CallRecords.Released(refused with { FailureReason = outcome }, received, null);
                 if (call.Test) testCalls.Decided(refused, "failed", outcome, received);
+                CallTracing.Describe(span, refused);
                 try
                 {
                     await hangup;
@@ -92,6 +96,7 @@ internal sealed class InboundCall(
                 PhoneNumber = route.PhoneNumber, WorkspaceId = route.WorkspaceId, TrunkId = route.TrunkId, AgentId = route.AgentId,
                 Region = route.Region, Outcome = CallOutcome.Routed,
             };
+            CallTracing.Describe(span, opened);
             var setVariables = client.SetChannelVariablesAsync(channelId, route.Variables);
             metrics.Routed(received, "routed", region, server.DisplayName);
             // Followed once the first command is out (our own time ends there). An end reported before this line (the
@@ -111,8 +116,12 @@ internal sealed class InboundCall(
         {
             // The caller hung up while we decided: nothing is left to release.
             if (opened is not null && openCalls.Abandon(opened))
-                recorder.Record(CallRecords.Released(opened with { Outcome = CallOutcome.Failed, FailureReason = "caller_hung_up" }, received,
-                    "caller hung up before the handoff"), wasOpened: true);
+            {
+                var abandoned = CallRecords.Released(opened with { Outcome = CallOutcome.Failed, FailureReason = "caller_hung_up" }, received,
+                    "caller hung up before the handoff");
+                CallTracing.Describe(span, abandoned);
+                recorder.Record(abandoned, wasOpened: true);
+            }
         }
         catch (AriDisconnectedException)
         {
@@ -128,8 +137,9 @@ internal sealed class InboundCall(
             // An end already heard was recorded by OpenCalls: nothing more to write then.
             if (opened is null || openCalls.Abandon(opened))
             {
-                recorder.Record(CallRecords.Released((opened ?? call) with { Outcome = CallOutcome.Failed, FailureReason = internalFailure }, received, null),
-                    wasOpened: opened is not null);
+                var failed = CallRecords.Released((opened ?? call) with { Outcome = CallOutcome.Failed, FailureReason = internalFailure }, received, null);
+                CallTracing.Describe(span, failed);
+                recorder.Record(failed, wasOpened: opened is not null);
             }
             await ReleaseWithCongestion(client, channelId);
         }

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using Convocore.Contracts.Routing;
 using Convocore.Silo.Routing.Ari;
 
@@ -12,7 +13,8 @@ internal sealed class OpenCalls(string server, CallRecorder recorder, ILogger lo
 {
     private const string UnheardEnd = "ended while no silo held the connection";
 
-    private readonly ConcurrentDictionary<string, CallRecord> calls = new();
+    // With each call the trace it was routed in (none when tracing is off, or for calls read from Redis), which its end joins.
+    private readonly ConcurrentDictionary<string, (CallRecord Call, ActivityContext Trace)> calls = new();
     private readonly ConcurrentDictionary<string, (DateTimeOffset At, string? Cause)> earlyEnds = new();
     private int following;
 
@@ -20,7 +22,7 @@ internal sealed class OpenCalls(string server, CallRecorder recorder, ILogger lo
     /// A call being handed to its agent: its end is recorded when it is heard. The caller also gives it to the recorder
     /// (<see cref="CallRecorder.Opened"/>), so that a silo taking over can follow it.
     /// </summary>
-    public void Track(CallRecord call) => calls[call.ChannelId] = call;
+    public void Track(CallRecord call) => calls[call.ChannelId] = (call, Activity.Current?.Context ?? default);
 
     /// <summary>The call's end was heard: its record with the real end. False when the call is not followed here.</summary>
     public bool Ended(string channelId, DateTimeOffset endedAt, string? cause)
@@ -36,8 +38,9 @@ internal sealed class OpenCalls(string server, CallRecorder recorder, ILogger lo
 
     private bool TryEnd(string channelId, DateTimeOffset endedAt, string? cause)
     {
-        if (!calls.TryRemove(channelId, out var call)) return false;
-        recorder.Record(CallRecords.Ended(call, endedAt, cause));
+        if (!calls.TryRemove(channelId, out var open)) return false;
+        using var span = CallTracing.StartEnded(open.Trace, server, channelId, cause);
+        recorder.Record(CallRecords.Ended(open.Call, endedAt, cause));
         return true;
     }
 
@@ -45,10 +48,11 @@ internal sealed class OpenCalls(string server, CallRecorder recorder, ILogger lo
     /// The handoff failed after <paramref name="call"/> was opened: true when it was still open, and the caller of this
     /// now records it; false when its end was heard already (and recorded) or another handling opened the channel since.
     /// </summary>
-    public bool Abandon(CallRecord call) => calls.TryRemove(KeyValuePair.Create(call.ChannelId, call));
+    public bool Abandon(CallRecord call) =>
+        calls.TryGetValue(call.ChannelId, out var open) && open.Call == call && calls.TryRemove(KeyValuePair.Create(call.ChannelId, open));
 
     /// <summary>Whether <paramref name="call"/> is still open: its end not heard, nor opened again by another handling.</summary>
-    public bool IsOpen(CallRecord call) => calls.TryGetValue(call.ChannelId, out var open) && ReferenceEquals(open, call);
+    public bool IsOpen(CallRecord call) => calls.TryGetValue(call.ChannelId, out var open) && ReferenceEquals(open.Call, call);
 
     /// <summary>
     /// On (re)connect: routed calls still up on the server are followed to their end, whichever silo routed them (their
@@ -72,7 +76,7 @@ internal sealed class OpenCalls(string server, CallRecorder recorder, ILogger lo
         try
         {
             foreach (var id in goneMeanwhile)
-                if (calls.TryRemove(id, out var gone)) recorder.Record(gone with { EndCause = UnheardEnd });
+                if (calls.TryRemove(id, out var gone)) recorder.Record(gone.Call with { EndCause = UnheardEnd });
             IReadOnlyList<CallRecord> stored;
             try
             {
@@ -88,7 +92,7 @@ internal sealed class OpenCalls(string server, CallRecorder recorder, ILogger lo
             {
                 if (live.Contains(call.ChannelId))
                 {
-                    calls.TryAdd(call.ChannelId, call);
+                    calls.TryAdd(call.ChannelId, (call, default));
                     if (earlyEnds.TryRemove(call.ChannelId, out var end)) TryEnd(call.ChannelId, end.At, end.Cause);
                 }
                 else if (!calls.ContainsKey(call.ChannelId))

@@ -48,6 +48,8 @@ internal sealed class StasisConnection : IAsyncDisposable
 
     private async Task RunAsync()
     {
+        // The connection outlives whatever trace activated its grain: each call starts a trace of its own.
+        Activity.Current = null;
         var retry = FirstRetry;
         var replacedRetry = FirstRetryAfterReplaced;
         var settings = new AriConnectionSettings(server.AriUrl!, server.Username, server.Password, options.Application)

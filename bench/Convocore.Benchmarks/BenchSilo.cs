@@ -9,18 +9,33 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using OpenTelemetry;
+using OpenTelemetry.Trace;
 using StackExchange.Redis;
 
 namespace Convocore.Benchmarks;
 
+/// <summary>Takes spans as an OTLP exporter would and drops them.</summary>
+internal sealed class DiscardingExporter : BaseExporter<System.Diagnostics.Activity>
+{
+    public override ExportResult Export(in Batch<System.Diagnostics.Activity> batch) => ExportResult.Success;
+}
+
 /// <summary>A silo in this process with the production silo services and Redis grain storage.</summary>
 internal static class BenchSilo
 {
-    public static async Task<IHost> StartAsync(LocalRedis redis, IDictionary<string, string?> settings)
+    /// <param name="tracing">With the services' OpenTelemetry setup (ServiceDefaults), spans exported in batches to nowhere,
+    /// as a silo under Aspire exports them over OTLP.</param>
+    public static async Task<IHost> StartAsync(LocalRedis redis, IDictionary<string, string?> settings, bool tracing = false)
     {
         var silo = Host.CreateApplicationBuilder();
         silo.Logging.SetMinimumLevel(LogLevel.Warning);
         silo.Configuration.AddInMemoryCollection(settings);
+        if (tracing)
+        {
+            silo.ConfigureOpenTelemetry();
+            silo.Services.ConfigureOpenTelemetryTracerProvider(t => t.AddProcessor(new BatchActivityExportProcessor(new DiscardingExporter())));
+        }
         silo.Services.AddKeyedSingleton<IConnectionMultiplexer>("redis", (_, _) => ConnectionMultiplexer.Connect(redis.ConnectionString));
         silo.UseOrleans(orleans =>
         {

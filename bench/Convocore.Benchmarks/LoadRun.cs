@@ -6,12 +6,13 @@ namespace Convocore.Benchmarks;
 /// <summary>Latency figures of one run, in milliseconds.</summary>
 internal sealed record LoadResult(string Subject, int Rate, int Placed, int Answered, int Errors, double AchievedRate,
     double FirstP50, double FirstP90, double FirstP99, double FirstMax, double FinalP50, double FinalP99,
-    double OwnP50 = double.NaN, double OwnP99 = double.NaN, double OwnMax = double.NaN)
+    double OwnP50 = double.NaN, double OwnP99 = double.NaN, double OwnMax = double.NaN, double AllocatedPerCall = double.NaN)
 {
     public override string ToString() =>
         $"{Subject,-8} {Rate,6}/s placed {Placed,6} answered {Answered,6} errors {Errors,4} achieved {AchievedRate,8:F0}/s | " +
         $"first command p50 {FirstP50,6:F3} p90 {FirstP90,6:F3} p99 {FirstP99,7:F3} max {FirstMax,8:F3} | final p50 {FinalP50,6:F3} p99 {FinalP99,7:F3} ms" +
-        (double.IsNaN(OwnP50) ? "" : $" | own p50 {OwnP50,6:F3} p99 {OwnP99,6:F3} max {OwnMax,7:F3} ms");
+        (double.IsNaN(OwnP50) ? "" : $" | own p50 {OwnP50,6:F3} p99 {OwnP99,6:F3} max {OwnMax,7:F3} ms") +
+        $" | process alloc/call {AllocatedPerCall,7:F0} B";
 
     /// <summary>Each figure is the median of that figure over the runs; counts are summed.</summary>
     public static LoadResult Median(IReadOnlyList<LoadResult> runs)
@@ -24,7 +25,7 @@ internal sealed record LoadResult(string Subject, int Rate, int Placed, int Answ
         }
         return new LoadResult(runs[0].Subject, runs[0].Rate, runs.Sum(r => r.Placed), runs.Sum(r => r.Answered), runs.Sum(r => r.Errors),
             Mid(r => r.AchievedRate), Mid(r => r.FirstP50), Mid(r => r.FirstP90), Mid(r => r.FirstP99), Mid(r => r.FirstMax),
-            Mid(r => r.FinalP50), Mid(r => r.FinalP99), Mid(r => r.OwnP50), Mid(r => r.OwnP99), Mid(r => r.OwnMax));
+            Mid(r => r.FinalP50), Mid(r => r.FinalP99), Mid(r => r.OwnP50), Mid(r => r.OwnP99), Mid(r => r.OwnMax), Mid(r => r.AllocatedPerCall));
     }
 }
 
@@ -42,6 +43,8 @@ internal static class LoadRun
         // Paced by a 1 ms timer, placing every call that is due: the generator must not spin on one of the two cores it
         // shares with the system under test. Latency runs from when each StasisStart is actually written to the socket.
         using var pace = new PeriodicTimer(TimeSpan.FromMilliseconds(1));
+        // Everything this process allocates during the run (generator and simulator too): compare subjects or settings.
+        var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
         var start = Stopwatch.GetTimestamp();
         for (var i = 0; i < total;)
         {
@@ -55,6 +58,7 @@ internal static class LoadRun
         }
         var sent = Stopwatch.GetElapsedTime(start);
         await Task.WhenAny(Task.WhenAll(calls.Select(c => c.Final)), Task.Delay(TimeSpan.FromSeconds(10)));
+        var allocatedPerCall = (GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore) / (double)total;
 
         var first = new List<double>(total);
         var final = new List<double>(total);
@@ -79,7 +83,7 @@ internal static class LoadRun
         return new LoadResult(subject, rate, total, answered, errors, total / sent.TotalSeconds,
             Percentile(first, 50), Percentile(first, 90), Percentile(first, 99), first.Count == 0 ? double.NaN : first[^1],
             Percentile(final, 50), Percentile(final, 99),
-            Percentile(ours, 50), Percentile(ours, 99), ours.Length == 0 ? double.NaN : ours[^1]);
+            Percentile(ours, 50), Percentile(ours, 99), ours.Length == 0 ? double.NaN : ours[^1], allocatedPerCall);
     }
 
     /// <summary>Nearest rank; <paramref name="sorted"/> ascending. The one percentile every benchmark here reports.</summary>

@@ -40,7 +40,9 @@ internal sealed class AriClient : IAsyncDisposable
     {
         _settings = settings;
         _authorization = "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes($"{settings.Username}:{settings.Password}"));
-        _http = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
+        // No HttpClient span nor trace header per request: each request has its ARI span already (AriTracing), and
+        // Asterisk reads no trace context.
+        _http = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5), ActivityHeadersPropagator = null })
         {
             BaseAddress = new Uri(settings.BaseUrl.AbsoluteUri.TrimEnd('/') + "/ari/"),
             Timeout = settings.RequestTimeout,
@@ -61,7 +63,7 @@ internal sealed class AriClient : IAsyncDisposable
 
     public async Task ConnectAsync(CancellationToken cancellationToken = default)
     {
-        var response = await SendAsync(new AriRequest(HttpMethod.Get, "asterisk/info"), cancellationToken);
+        var response = await SendAsync(new AriRequest(AriTracing.AsteriskInfo, HttpMethod.Get, "asterisk/info"), cancellationToken);
         ServerInfo = JsonSerializer.Deserialize(response.Body ?? "{}", AriJsonContext.Default.AsteriskInfo);
         var routes = AriRoutes.Choose(ServerInfo?.System?.Version ?? "", _settings);
 
@@ -93,14 +95,14 @@ internal sealed class AriClient : IAsyncDisposable
         if (Routes.Variables == AriVariableRoute.Bulk)
         {
             var body = VariablesBody(variables);
-            return SendAsync(new AriRequest(HttpMethod.Post, ChannelPath(channelId, "/variables"), JsonBody: body), cancellationToken,
+            return SendAsync(new AriRequest(AriTracing.SetVariables, HttpMethod.Post, ChannelPath(channelId, "/variables"), JsonBody: body), cancellationToken,
                 Routes.VariablesTransport);
         }
 
         var sets = new List<Task>(variables.Count);
         foreach (var (name, value) in variables)
             sets.Add(SendAsync(
-                new AriRequest(HttpMethod.Post, ChannelPath(channelId, "/variable"), [new("variable", name), new("value", value)]),
+                new AriRequest(AriTracing.SetVariable, HttpMethod.Post, ChannelPath(channelId, "/variable"), [new("variable", name), new("value", value)]),
                 cancellationToken, Routes.VariablesTransport));
         return Task.WhenAll(sets);
     }
@@ -122,7 +124,7 @@ internal sealed class AriClient : IAsyncDisposable
 
     public Task ContinueAsync(
         string channelId, string context, string extension, int priority, CancellationToken cancellationToken = default) =>
-        SendAsync(new AriRequest(HttpMethod.Post, ChannelPath(channelId, "/continue"),
+        SendAsync(new AriRequest(AriTracing.Continue, HttpMethod.Post, ChannelPath(channelId, "/continue"),
         [
             new("context", context),
             new("extension", extension),
@@ -136,7 +138,7 @@ internal sealed class AriClient : IAsyncDisposable
     /// </summary>
     public Task OriginateAsync(string endpoint, string channelId, string otherChannelId, string context, string callerId,
         int timeoutSeconds, IReadOnlyCollection<KeyValuePair<string, string>> variables, CancellationToken cancellationToken = default) =>
-        SendAsync(new AriRequest(HttpMethod.Post, "channels",
+        SendAsync(new AriRequest(AriTracing.Originate, HttpMethod.Post, "channels",
         [
             new("endpoint", endpoint),
             new("context", context),
@@ -150,7 +152,7 @@ internal sealed class AriClient : IAsyncDisposable
 
     /// <param name="reason">One of the allowed values in channels.json: normal, busy, congestion, unallocated, ...</param>
     public Task HangupAsync(string channelId, string reason = "normal", CancellationToken cancellationToken = default) =>
-        SendAsync(new AriRequest(HttpMethod.Delete, ChannelPath(channelId, ""), [new("reason", reason)]), cancellationToken);
+        SendAsync(new AriRequest(AriTracing.Hangup, HttpMethod.Delete, ChannelPath(channelId, ""), [new("reason", reason)]), cancellationToken);
 
     /// <summary>
     /// Asks Asterisk to send the application only these event types (PUT /applications/{app}/eventFilter, since 13.26).
@@ -160,18 +162,18 @@ internal sealed class AriClient : IAsyncDisposable
     {
         var body = JsonSerializer.SerializeToUtf8Bytes(
             new EventFilterBody([.. allowedTypes.Select(type => new EventTypeName(type))]), AriJsonContext.Default.EventFilterBody);
-        return SendAsync(new AriRequest(HttpMethod.Put, $"applications/{Uri.EscapeDataString(_settings.Application)}/eventFilter",
+        return SendAsync(new AriRequest(AriTracing.EventFilter, HttpMethod.Put, $"applications/{Uri.EscapeDataString(_settings.Application)}/eventFilter",
             JsonBody: body), cancellationToken);
     }
 
     /// <param name="eventSource">e.g. "channel:1795526750.167"</param>
     public Task SubscribeAsync(string application, string eventSource, CancellationToken cancellationToken = default) =>
-        SendAsync(new AriRequest(HttpMethod.Post, $"applications/{Uri.EscapeDataString(application)}/subscription",
+        SendAsync(new AriRequest(AriTracing.Subscribe, HttpMethod.Post, $"applications/{Uri.EscapeDataString(application)}/subscription",
             [new("eventSource", eventSource)]), cancellationToken);
 
     public async Task<IReadOnlyList<Channel>> GetChannelsAsync(CancellationToken cancellationToken = default)
     {
-        var response = await SendAsync(new AriRequest(HttpMethod.Get, "channels"), cancellationToken);
+        var response = await SendAsync(new AriRequest(AriTracing.Channels, HttpMethod.Get, "channels"), cancellationToken);
         return JsonSerializer.Deserialize(response.Body ?? "[]", AriJsonContext.Default.ListChannel) ?? [];
     }
 
@@ -210,10 +212,22 @@ internal sealed class AriClient : IAsyncDisposable
     /// <param name="transport">Where the routes send this kind of request; commands' transport when not given.</param>
     private async Task<AriResponse> SendAsync(AriRequest request, CancellationToken cancellationToken, AriCommandTransport? transport = null)
     {
-        var response = (transport ?? _routes?.Transport) == AriCommandTransport.WebSocket
-            ? await SendOverWebSocketAsync(request, cancellationToken)
-            : await SendOverHttpAsync(request, cancellationToken);
+        var over = transport ?? _routes?.Transport ?? AriCommandTransport.Http;
+        using var span = AriTracing.Start(request.Name, over);
+        AriResponse response;
+        try
+        {
+            response = over == AriCommandTransport.WebSocket
+                ? await SendOverWebSocketAsync(request, cancellationToken)
+                : await SendOverHttpAsync(request, cancellationToken);
+        }
+        catch (Exception ex)
+        {
+            AriTracing.Failed(span, ex);
+            throw;
+        }
 
+        AriTracing.Answered(span, response.StatusCode);
         if (response.StatusCode is < 200 or > 299)
             throw new AriRequestException(response.StatusCode, request.Method.Method, request.Path, ErrorMessage(response.Body));
         return response;

@@ -5,9 +5,10 @@ using System.Text.Json;
 namespace Convocore.Silo.Routing.Ari;
 
 /// <summary>One ARI command, sendable over HTTP or as a RESTRequest on the events WebSocket.</summary>
+/// <param name="Name">Its span name, method and route template (<see cref="AriTracing"/>).</param>
 /// <param name="Path">Relative to /ari/, e.g. "channels/1795526750.167/continue".</param>
 internal readonly record struct AriRequest(
-    HttpMethod Method, string Path, KeyValuePair<string, string>[]? Query = null, byte[]? JsonBody = null)
+    string Name, HttpMethod Method, string Path, KeyValuePair<string, string>[]? Query = null, byte[]? JsonBody = null)
 {
     /// <summary>Every query value is percent-encoded: a raw '+' would arrive as a space.</summary>
     public string ToRelativeUri()
