@@ -96,9 +96,10 @@ internal sealed class InboundCall(
                 PhoneNumber = route.PhoneNumber, WorkspaceId = route.WorkspaceId, TrunkId = route.TrunkId, AgentId = route.AgentId,
                 Region = route.Region, Outcome = CallOutcome.Routed,
             };
-            CallTracing.Describe(span, opened);
             var setVariables = client.SetChannelVariablesAsync(channelId, route.Variables);
             metrics.Routed(received, "routed", region, server.DisplayName);
+            // Tagged once the first command is out: our own time ends there.
+            CallTracing.Describe(span, opened);
             // Followed once the first command is out (our own time ends there). An end reported before this line (the
             // caller hanging up in that instant) finds no call to end; continue then finds the channel gone, and the
             // call is recorded as the caller's hang-up before the handoff, which it was.
