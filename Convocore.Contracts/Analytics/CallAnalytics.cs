@@ -21,7 +21,9 @@ public sealed record CallStats(
     [property: Id(10)] IReadOnlyList<DayCount> CallsByDay,
     [property: Id(11)] IReadOnlyList<HourCount> CallsByHour,
     [property: Id(12)] IReadOnlyDictionary<string, int> ByRegion,
-    [property: Id(13)] IReadOnlyList<NumberVolume> ByNumber);
+    [property: Id(13)] IReadOnlyList<NumberVolume> ByNumber,
+    [property: Id(14)] int FallbackCalls = 0,
+    [property: Id(15)] IReadOnlyDictionary<string, int>? FallbackReasons = null);
 
 [GenerateSerializer, Immutable, Alias("convocore.day-count")]
 public sealed record DayCount([property: Id(0)] DateOnly Date, [property: Id(1)] int Count);
@@ -65,7 +67,8 @@ public sealed record CallLogEntry(
     [property: Id(8)] double? DurationSeconds,
     [property: Id(9)] DateTimeOffset? EndedAt,
     [property: Id(10)] string ChannelId,
-    [property: Id(11)] bool Test);
+    [property: Id(11)] bool Test,
+    [property: Id(12)] string? Fallback = null);
 
 /// <summary>
 /// Reads the analytics and the call log that each silo's ingester keeps in Redis. A stateless worker: every silo

@@ -11,7 +11,8 @@ public sealed record AddNumber(
     [property: Id(1)] string? PhoneNumber,
     [property: Id(2)] string? AgentId,
     [property: Id(3)] Region? Region,
-    [property: Id(4)] string? AdditionalParamsJson);
+    [property: Id(4)] string? AdditionalParamsJson,
+    [property: Id(5)] NumberFallback? Fallback = null);
 
 /// <summary>
 /// Points a number at an agent and sets its params (null: none) in one step. With <see cref="UnlessChangedFrom"/>
@@ -23,11 +24,15 @@ public sealed record ReassignNumber(
     [property: Id(1)] string PhoneNumber,
     [property: Id(2)] string? AgentId,
     [property: Id(3)] string? AdditionalParamsJson,
-    [property: Id(4)] NumberSettings? UnlessChangedFrom = null);
+    [property: Id(4)] NumberSettings? UnlessChangedFrom = null,
+    [property: Id(5)] NumberFallback? Fallback = null);
 
-/// <summary>What a user can change on a number: the agent that answers it and its additionalParams (raw JSON).</summary>
+/// <summary>What a user can change on a number: the agent that answers it, its additionalParams (raw JSON) and its fallback.</summary>
 [GenerateSerializer, Immutable, Alias("convocore.number-settings")]
-public sealed record NumberSettings([property: Id(0)] string AgentId, [property: Id(1)] string? AdditionalParamsJson);
+public sealed record NumberSettings(
+    [property: Id(0)] string AgentId,
+    [property: Id(1)] string? AdditionalParamsJson,
+    [property: Id(2)] NumberFallback? Fallback = null);
 
 /// <summary>Who owns a number and where its calls go: the state of its <see cref="IPhoneNumberGrain"/>.</summary>
 [GenerateSerializer, Immutable, Alias("convocore.number-assignment")]
@@ -39,7 +44,8 @@ public sealed record NumberAssignment(
     [property: Id(4)] string? AdditionalParamsJson,
     [property: Id(5)] DateTimeOffset CreatedAt,
     [property: Id(6)] DateTimeOffset UpdatedAt,
-    [property: Id(7)] Guid OperationId);
+    [property: Id(7)] Guid OperationId,
+    [property: Id(8)] NumberFallback? Fallback = null);
 
 [GenerateSerializer, Immutable, Alias("convocore.number-info")]
 public sealed record NumberInfo(
@@ -50,7 +56,8 @@ public sealed record NumberInfo(
     [property: Id(4)] Region Region,
     [property: Id(5)] string? AdditionalParamsJson,
     [property: Id(6)] DateTimeOffset CreatedAt,
-    [property: Id(7)] DateTimeOffset UpdatedAt);
+    [property: Id(7)] DateTimeOffset UpdatedAt,
+    [property: Id(8)] NumberFallback? Fallback = null);
 
 [GenerateSerializer, Immutable, Alias("convocore.number-page")]
 public sealed record NumberPage([property: Id(0)] IReadOnlyList<NumberInfo> Items, [property: Id(1)] string? NextCursor);

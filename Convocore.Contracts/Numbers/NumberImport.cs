@@ -6,7 +6,8 @@ namespace Convocore.Contracts.Numbers;
 /// <summary>
 /// One row of an import file as the user wrote it, trimmed: the workspace decides what each cell means.
 /// <see cref="AdditionalParamsJson"/> is the compact JSON text (or, when it is not JSON, the cell as written, for the
-/// validation to refuse). The fallback destination (issue 18) is to be added here as one more optional column.
+/// validation to refuse). <see cref="Fallback"/> is the fallback cell: "agent:&lt;id or title&gt;", "number:+E164",
+/// "sip:user@host", or null/empty for none.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("convocore.import-row")]
 public sealed record ImportRow(
@@ -19,6 +20,8 @@ public sealed record ImportRow(
 {
     /// <summary>A row the file already refused (a cell of the wrong type, a row of the wrong length): it goes straight into the report.</summary>
     [Id(6)] public string? Refusal { get; init; }
+
+    [Id(7)] public string? Fallback { get; init; }
 }
 
 [JsonConverter(typeof(JsonStringEnumConverter<ImportRowStatus>))]
@@ -77,6 +80,7 @@ public static class ImportTexts
     public const int MaxRows = 10_000;
     public const string TrunkRequired = "Trunk is required";
     public const string InvalidRegion = "Region must be NA or EU";
+    public const string InvalidFallback = "fallback must be empty, agent:<id or title>, number:+E164 or sip:user@host";
     public const string AlreadyRunning = "An import is already running in this workspace: wait for it to finish";
     public const string ImportNotFound = "Import not found";
     public const string NotApplied = "Not applied: the file has rows in error and the mode is all-or-nothing";

@@ -20,8 +20,20 @@ public sealed record RouteCheckAsterisk([property: Id(0)] string Name, [property
 [GenerateSerializer, Immutable, Alias("convocore.route-check-problem")]
 public sealed record RouteCheckProblem([property: Id(0)] string Code, [property: Id(1)] string Message);
 
+/// <summary>
+/// The number's fallback, and whether the call would go there now (<paramref name="Used"/>, with <paramref name="Reason"/>,
+/// a <see cref="CallRecord.FailureReason"/> code). <paramref name="AgentTitle"/> and <paramref name="AgentCanTakeCalls"/> for an agent fallback.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("convocore.route-check-fallback")]
+public sealed record RouteCheckFallback(
+    [property: Id(0)] Numbers.NumberFallback Destination,
+    [property: Id(1)] bool Used,
+    [property: Id(2)] string? Reason,
+    [property: Id(3)] string? AgentTitle,
+    [property: Id(4)] bool? AgentCanTakeCalls);
+
 /// <summary>What a call to a number, as dialled, would meet now: decided by the call path's own routing table.</summary>
-/// <param name="Outcome">"routed" or "rejected".</param>
+/// <param name="Outcome">"routed", "fallback" or "rejected".</param>
 /// <param name="HangupCause">The Asterisk reason the call would be hung up with; null when routed.</param>
 [GenerateSerializer, Immutable, Alias("convocore.route-check")]
 public sealed record RouteCheck(
@@ -34,7 +46,8 @@ public sealed record RouteCheck(
     [property: Id(6)] RouteCheckAsterisk? AsteriskServer,
     [property: Id(7)] string Outcome,
     [property: Id(8)] string? HangupCause,
-    [property: Id(9)] IReadOnlyList<RouteCheckProblem> Problems);
+    [property: Id(9)] IReadOnlyList<RouteCheckProblem> Problems,
+    [property: Id(10)] RouteCheckFallback? Fallback = null);
 
 /// <summary>The stable codes of <see cref="RouteCheckProblem"/>.</summary>
 public static class RouteCheckCodes
@@ -47,6 +60,7 @@ public static class RouteCheckCodes
     public const string TrunkInactive = "trunk_inactive";
     public const string TrunkMismatch = "trunk_mismatch";
     public const string NoAsterisk = "no_asterisk";
+    public const string FallbackAgentUnavailable = "fallback_agent_unavailable";
 }
 
 /// <summary>

@@ -103,8 +103,9 @@ internal sealed class CallFigures(CallStore store)
     /// <summary>What the rollups and the edge records add up to.</summary>
     private sealed class Sums
     {
-        private long total, routed, durationSumMs;
+        private long total, routed, fallbacks, durationSumMs;
         private readonly Dictionary<string, long> reasons = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, long> fallbackReasons = new(StringComparer.Ordinal);
         private readonly Dictionary<string, long> regions = new(StringComparer.Ordinal);
         private readonly Dictionary<int, long> histogram = [];
         private readonly Dictionary<long, long> perHour = [];
@@ -134,6 +135,10 @@ internal sealed class CallFigures(CallStore store)
                 switch (name[0])
                 {
                     case 'f': Add(reasons, key, value); break;
+                    case 'b':
+                        fallbacks += value;
+                        Add(fallbackReasons, key, value);
+                        break;
                     case 'g': Add(regions, key, value); break;
                     case 'h':
                         var b = int.Parse(key, CultureInfo.InvariantCulture);
@@ -166,6 +171,11 @@ internal sealed class CallFigures(CallStore store)
                     var b = CallRollup.Bucket(ms);
                     histogram[b] = histogram.GetValueOrDefault(b) + 1;
                 }
+            }
+            else if (call.Outcome == CallOutcome.Fallback)
+            {
+                fallbacks++;
+                Add(fallbackReasons, call.FailureReason ?? "internal", 1);
             }
             else
             {
@@ -215,7 +225,7 @@ internal sealed class CallFigures(CallStore store)
             var byRegion = Enum.GetNames<Region>().ToDictionary(r => r, _ => 0, StringComparer.Ordinal);
             foreach (var (region, count) in regions) byRegion[region] = (int)count;
             var firstHourTime = DateTimeOffset.FromUnixTimeMilliseconds(firstHour * CallRollup.HourMs);
-            return new CallStats(from, to, (int)total, (int)routed, (int)(total - routed),
+            return new CallStats(from, to, (int)total, (int)routed, (int)(total - routed - fallbacks),
                 reasons.OrderBy(r => r.Key, StringComparer.Ordinal).ToDictionary(r => r.Key, r => (int)r.Value, StringComparer.Ordinal),
                 // In decimal, so the mean of millisecond durations is exact before it is rounded.
                 Durations == 0 ? 0 : (double)Math.Round((decimal)durationSumMs / Durations / 1000m, 3, MidpointRounding.AwayFromZero),
@@ -226,7 +236,9 @@ internal sealed class CallFigures(CallStore store)
                 numbers.Where(n => n.Value.Total > 0)
                     .OrderByDescending(n => n.Value.Total).ThenBy(n => n.Key, StringComparer.Ordinal)
                     .Select(n => new NumberVolume(n.Key, (int)n.Value.Total, (int)n.Value.Routed, (int)(n.Value.Total - n.Value.Routed),
-                        DateTimeOffset.FromUnixTimeMilliseconds(n.Value.Last))).ToArray());
+                        DateTimeOffset.FromUnixTimeMilliseconds(n.Value.Last))).ToArray(),
+                (int)fallbacks,
+                fallbackReasons.OrderBy(r => r.Key, StringComparer.Ordinal).ToDictionary(r => r.Key, r => (int)r.Value, StringComparer.Ordinal));
         }
 
         private static void Add(Dictionary<string, long> counts, string key, long value) => counts[key] = counts.GetValueOrDefault(key) + value;

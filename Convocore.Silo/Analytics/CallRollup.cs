@@ -9,6 +9,7 @@ namespace Convocore.Silo.Analytics;
 /// the same hash tag so one script updates them with the record:
 /// - <c>…rollup:h:{hour}</c>, <c>…rollup:d:{day}</c> (hours and days since the Unix epoch, UTC), and the same with
 ///   <c>:n:{e164}</c> per number. Fields: <c>n</c> calls, <c>ok</c> routed, <c>f:{reason}</c> failed by reason,
+///   <c>b:{reason}</c> handed to the number's fallback by the reason its agent could not take it,
 ///   <c>g:{region}</c>, <c>dn</c>/<c>ds</c> routed calls with a duration and their sum in ms, <c>h:{bucket}</c> the
 ///   duration histogram (<see cref="Bucket"/>); a day also <c>t:{HH}</c> calls per hour of that day; the bucket's own
 ///   (not a number's) also <c>c:/o:/l:{number}</c> calls, routed, last start (Unix ms) per number.
@@ -54,6 +55,10 @@ internal static class CallRollup
     public static RedisKey Durations(string bucket, long day, string? number = null) => bucket + "durations:" + day.ToString(CultureInfo.InvariantCulture) + Of(number);
     public static RedisKey Backfill(string bucket) => bucket + "rollup-backfill";
 
+    /// <summary>The field a call that was not routed counts in: f:{reason} when it failed, b:{reason} when it went to its fallback.</summary>
+    private static string Outcome(CallRecord call) =>
+        (call.Outcome == CallOutcome.Fallback ? "b:" : "f:") + (call.FailureReason ?? "internal");
+
     private static string Of(string? number) => number is null ? "" : ":n:" + number;
 
     /// <summary>
@@ -81,7 +86,7 @@ internal static class CallRollup
         void Common(RedisKey key)
         {
             Add("i", key, "n", 1);
-            Add("i", key, routed ? "ok" : "f:" + (call.FailureReason ?? "internal"), 1);
+            Add("i", key, routed ? "ok" : Outcome(call), 1);
             if (call.Region is { } region) Add("i", key, "g:" + region, 1);
             if (duration is { } ms)
             {

@@ -2,8 +2,8 @@ using StackExchange.Redis;
 
 namespace Convocore.Silo.Numbers;
 
-/// <summary>Where a number is listed: under its workspace, its trunk and its agent.</summary>
-internal readonly record struct IndexEntry(string WorkspaceId, string TrunkId, string AgentId);
+/// <summary>Where a number is listed: under its workspace, its trunk, its agent and the agent it falls back to, if any.</summary>
+internal readonly record struct IndexEntry(string WorkspaceId, string TrunkId, string AgentId, string? FallbackAgentId = null);
 
 /// <summary>
 /// The lists of numbers per workspace, trunk and agent, kept as Redis sets beside grain state so that adding
@@ -20,6 +20,7 @@ internal sealed class NumberIndex([FromKeyedServices("redis")] IConnectionMultip
     private RedisKey WorkspaceKey(string workspaceId) => $"{prefix}ws:{{{workspaceId}}}:numbers";
     private RedisKey TrunkKey(string workspaceId, string trunkId) => $"{prefix}ws:{{{workspaceId}}}:trunk:{trunkId}";
     private RedisKey AgentKey(string workspaceId, string agentId) => $"{prefix}ws:{{{workspaceId}}}:agent:{agentId}";
+    private RedisKey FallbackKey(string workspaceId, string agentId) => $"{prefix}ws:{{{workspaceId}}}:fallback-agent:{agentId}";
     private RedisKey PendingKey => $"{prefix}pending-workspaces";
 
     /// <summary>Moves <paramref name="phoneNumber"/> from where <paramref name="from"/> lists it to <paramref name="to"/>, atomically.</summary>
@@ -31,12 +32,15 @@ internal sealed class NumberIndex([FromKeyedServices("redis")] IConnectionMultip
             if (to is null || to.Value.WorkspaceId != old.WorkspaceId) _ = transaction.SetRemoveAsync(WorkspaceKey(old.WorkspaceId), phoneNumber);
             if (to is null || to.Value.TrunkId != old.TrunkId) _ = transaction.SortedSetRemoveAsync(TrunkKey(old.WorkspaceId, old.TrunkId), phoneNumber);
             if (to is null || to.Value.AgentId != old.AgentId) _ = transaction.SetRemoveAsync(AgentKey(old.WorkspaceId, old.AgentId), phoneNumber);
+            if (old.FallbackAgentId is { } fallback && (to is null || to.Value.FallbackAgentId != fallback || to.Value.WorkspaceId != old.WorkspaceId))
+                _ = transaction.SetRemoveAsync(FallbackKey(old.WorkspaceId, fallback), phoneNumber);
         }
         if (to is { } entry)
         {
             _ = transaction.SetAddAsync(WorkspaceKey(entry.WorkspaceId), phoneNumber);
             _ = transaction.SortedSetAddAsync(TrunkKey(entry.WorkspaceId, entry.TrunkId), phoneNumber, 0);
             _ = transaction.SetAddAsync(AgentKey(entry.WorkspaceId, entry.AgentId), phoneNumber);
+            if (entry.FallbackAgentId is { } fallback) _ = transaction.SetAddAsync(FallbackKey(entry.WorkspaceId, fallback), phoneNumber);
         }
         await transaction.ExecuteAsync();
     }
@@ -46,6 +50,9 @@ internal sealed class NumberIndex([FromKeyedServices("redis")] IConnectionMultip
     public async Task<int> CountInTrunk(string workspaceId, string trunkId) => (int)await Db.SortedSetLengthAsync(TrunkKey(workspaceId, trunkId));
 
     public async Task<int> CountForAgent(string workspaceId, string agentId) => (int)await Db.SetLengthAsync(AgentKey(workspaceId, agentId));
+
+    /// <summary>How many numbers fall back to the agent.</summary>
+    public async Task<int> CountFallingBackTo(string workspaceId, string agentId) => (int)await Db.SetLengthAsync(FallbackKey(workspaceId, agentId));
 
     public async Task<IReadOnlyList<string>> PageTrunk(string workspaceId, string trunkId, string? after, int limit)
     {

@@ -30,7 +30,8 @@ internal sealed class PhoneNumberGrain(
         return true;
     }
 
-    public async Task<NumberAssignment?> Reassign(string workspaceId, string trunkId, string agentId, string? additionalParamsJson, bool replaceParams, Guid operationId)
+    public async Task<NumberAssignment?> Reassign(string workspaceId, string trunkId, string agentId, string? additionalParamsJson, bool replaceParams, Guid operationId,
+        NumberFallback? fallback = null)
     {
         if (state.State.Assignment is not { } current || current.WorkspaceId != workspaceId || current.TrunkId != trunkId) return null;
         if (current.OperationId == operationId) return current;
@@ -38,6 +39,7 @@ internal sealed class PhoneNumberGrain(
         {
             AgentId = agentId,
             AdditionalParamsJson = replaceParams ? additionalParamsJson : current.AdditionalParamsJson,
+            Fallback = replaceParams ? fallback : current.Fallback,
             UpdatedAt = clock.GetUtcNow(),
             OperationId = operationId,
         };

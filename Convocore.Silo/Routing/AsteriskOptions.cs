@@ -15,6 +15,12 @@ internal sealed class AsteriskOptions
     /// <summary>The dialplan context a routed call continues in, with the agent id as extension.</summary>
     public string AgentContext { get; set; } = "convocore-agent";
 
+    /// <summary>
+    /// The context a call continues in when it goes to its number's phone-number or SIP fallback: extension "number" or
+    /// "sip", the destination in CONVOCORE_FALLBACK. An agent fallback continues in <see cref="AgentContext"/>.
+    /// </summary>
+    public string FallbackContext { get; set; } = "convocore-fallback";
+
     /// <summary>The dialplan context provider calls land in: test calls enter it too, to take a caller's path.</summary>
     public string ProviderContext { get; set; } = "from-trunk";
 

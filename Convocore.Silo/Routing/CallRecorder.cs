@@ -56,7 +56,7 @@ internal sealed class CallRecorder : IHostedLifecycleService, IDisposable
 
     /// <summary>A finished call: to the call log. A routed one (or <paramref name="wasOpened"/>) stops being open.</summary>
     public void Record(CallRecord record, bool wasOpened = false) =>
-        Enqueue(new PendingWrite(record, Open: false, Closes: wasOpened || record.Outcome == CallOutcome.Routed, CallTracing.StartRecord(open: false)));
+        Enqueue(new PendingWrite(record, Open: false, Closes: wasOpened || CallOutcomes.HandedOver(record.Outcome), CallTracing.StartRecord(open: false)));
 
     /// <summary>A call handed to its agent, whose end Asterisk has yet to report.</summary>
     public void Opened(CallRecord record) => Enqueue(new PendingWrite(record, Open: true, Closes: false, CallTracing.StartRecord(open: true)));

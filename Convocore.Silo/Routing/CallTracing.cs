@@ -55,12 +55,12 @@ internal static class CallTracing
     {
         if (span is not { IsAllDataRequested: true }) return;
         span.SetTag(Number, call.PhoneNumber);
-        span.SetTag(Outcome, call.Outcome == CallOutcome.Routed ? "routed" : "failed");
+        span.SetTag(Outcome, CallOutcomes.Name(call.Outcome));
         span.SetTag(FailureReason, call.FailureReason);
         span.SetTag(AgentId, call.AgentId);
         span.SetTag(WorkspaceId, call.WorkspaceId);
         span.SetTag(TrunkId, call.TrunkId);
-        if (call.Outcome != CallOutcome.Routed) span.SetStatus(ActivityStatusCode.Error, call.FailureReason);
+        if (call.Outcome == CallOutcome.Failed) span.SetStatus(ActivityStatusCode.Error, call.FailureReason);
     }
 
     public static void Missed(Activity? span) => span?.SetTag(TableMiss, true);

@@ -91,13 +91,15 @@ internal sealed class InboundCall(
             }
 
             var route = decision.Number!;
+            var fallback = decision.FallbackReason;
             opened = call with
             {
                 PhoneNumber = route.PhoneNumber, WorkspaceId = route.WorkspaceId, TrunkId = route.TrunkId, AgentId = route.AgentId,
-                Region = route.Region, Outcome = CallOutcome.Routed,
+                Region = route.Region, Outcome = fallback is null ? CallOutcome.Routed : CallOutcome.Fallback,
+                FailureReason = fallback, Fallback = fallback is null ? null : route.FallbackText,
             };
-            var setVariables = client.SetChannelVariablesAsync(channelId, route.Variables);
-            metrics.Routed(received, "routed", region, server.DisplayName);
+            var setVariables = client.SetChannelVariablesAsync(channelId, fallback is null ? route.Variables : route.FallbackVariables!);
+            metrics.Routed(received, fallback is null ? "routed" : "fallback", region, server.DisplayName);
             // Tagged once the first command is out: our own time ends there.
             CallTracing.Describe(span, opened);
             // Followed once the first command is out (our own time ends there). An end reported before this line (the
@@ -105,12 +107,15 @@ internal sealed class InboundCall(
             // call is recorded as the caller's hang-up before the handoff, which it was.
             openCalls.Track(opened);
             recorder.Opened(opened);
-            if (call.Test) testCalls.Decided(opened, "routed", null, received);
+            if (call.Test) testCalls.Decided(opened, fallback is null ? "routed" : "fallback", fallback, received);
             await setVariables;
             // A caller who hung up meanwhile has had the end reported by the handler: continuing would only run the
             // agent context on a hung-up channel.
             if (!openCalls.IsOpen(opened)) return;
-            await client.ContinueAsync(channelId, options.AgentContext, route.AgentId, 1);
+            if (fallback is null) await client.ContinueAsync(channelId, options.AgentContext, route.AgentId, 1);
+            else
+                await client.ContinueAsync(channelId, route.FallbackAgentId is null ? options.FallbackContext : options.AgentContext,
+                    route.FallbackExtension!, 1);
             failures.Routed();
         }
         catch (AriRequestException ex) when (ex.IsChannelGone)

@@ -32,6 +32,7 @@ internal sealed class RouteCheckGrain(RoutingTable table, IOptions<AsteriskOptio
         var problems = new List<RouteCheckProblem>();
         RouteCheckTrunk? trunk = null;
         RouteCheckAgent? agent = null;
+        RouteCheckFallback? fallback = null;
         string? region = namedTrunk?.Region.ToString();
 
         if (decision.PhoneNumber is null)
@@ -69,6 +70,22 @@ internal sealed class RouteCheckGrain(RoutingTable table, IOptions<AsteriskOptio
                     NumberRules.AgentNotFound => RouteCheckCodes.AgentNotFound,
                     _ => RouteCheckCodes.AgentVoiceInvalid,
                 }, reason));
+            if (own.Fallback is { } destination)
+            {
+                string? fallbackTitle = null;
+                string? fallbackReason = null;
+                if (own.FallbackAgentKey is { } fallbackKey)
+                {
+                    fallbackTitle = (await GrainFactory.GetGrain<IAgentGrain>(fallbackKey).Get())?.Title;
+                    fallbackReason = await GrainFactory.GetGrain<IAgentGrain>(fallbackKey).UnavailableReason();
+                }
+                var used = decision.FallbackReason is not null;
+                fallback = new RouteCheckFallback(destination, used, decision.FallbackReason, fallbackTitle,
+                    own.FallbackAgentKey is null ? null : fallbackReason is null);
+                if (!used && reason is not null && fallbackReason is not null && decision.Failure == CallFailure.AgentUnavailable)
+                    problems.Add(new(RouteCheckCodes.FallbackAgentUnavailable,
+                        $"The fallback agent {fallbackTitle ?? own.FallbackAgentId} cannot take calls either ({fallbackReason}): calls are refused."));
+            }
         }
 
         var server = region is null ? null : await Server(region);
@@ -79,7 +96,8 @@ internal sealed class RouteCheckGrain(RoutingTable table, IOptions<AsteriskOptio
 
         var routed = own is not null && decision.HangupReason is null;
         return new RouteCheck(dialed, decision.PhoneNumber, own is not null, trunk, agent, region, server,
-            routed ? "routed" : "rejected", routed ? null : own is null ? "unallocated" : decision.HangupReason, problems);
+            !routed ? "rejected" : decision.FallbackReason is null ? "routed" : "fallback",
+            routed ? null : own is null ? "unallocated" : decision.HangupReason, problems, fallback);
     }
 
     /// <summary>The region's connected server, else its first one, as /health reports them; null when none is configured.</summary>

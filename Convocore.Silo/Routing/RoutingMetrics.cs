@@ -63,6 +63,7 @@ internal sealed class RoutingMetrics
         var where = new TagList { { "region", region }, { "server", server } };
         started.Add(1, where);
         if (outcome == "routed") routed.Add(1, where);
+        else if (outcome == "fallback") { }
         else
         {
             where.Add("reason", outcome);
@@ -75,7 +76,7 @@ internal sealed class RoutingMetrics
         if (call.DurationSeconds is not { } seconds) return;
         callDuration.Record(seconds, new TagList
         {
-            { "outcome", call.Outcome == CallOutcome.Routed ? "routed" : "failed" }, { "region", call.Region }, { "server", call.Server },
+            { "outcome", CallOutcomes.Name(call.Outcome) }, { "region", call.Region }, { "server", call.Server },
         });
     }
 }

@@ -8,10 +8,16 @@ using Microsoft.Extensions.Options;
 
 namespace Convocore.Silo.Routing;
 
-/// <summary>What to do with a call: continue it to its agent, or hang up with an Asterisk reason.</summary>
-internal sealed record RouteDecision(NumberRoute? Number, string? PhoneNumber, string? HangupReason, CallFailure? Failure)
+/// <summary>
+/// What to do with a call: continue it to its agent, continue it to its number's fallback (<see cref="FallbackReason"/>
+/// says why), or hang up with an Asterisk reason.
+/// </summary>
+internal sealed record RouteDecision(NumberRoute? Number, string? PhoneNumber, string? HangupReason, CallFailure? Failure, string? FallbackReason = null)
 {
     public static RouteDecision Continue(NumberRoute number) => number.Continue;
+
+    /// <summary>The call goes to the number's fallback (<see cref="NumberRoute.Fallback"/>) for <paramref name="reason"/> (<see cref="FallbackReasons"/>).</summary>
+    public static RouteDecision FallBack(NumberRoute number, string reason) => new(number, number.PhoneNumber, null, null, reason);
 
     public static RouteDecision Reject(NumberRoute number, string hangupReason, CallFailure failure) =>
         new(number, number.PhoneNumber, hangupReason, failure);
@@ -20,6 +26,25 @@ internal sealed record RouteDecision(NumberRoute? Number, string? PhoneNumber, s
         phoneNumber is null ? UnallocatedDid : new(null, phoneNumber, "unallocated", CallFailure.Unallocated);
 
     private static readonly RouteDecision UnallocatedDid = new(null, null, "unallocated", CallFailure.Unallocated);
+}
+
+/// <summary>
+/// Why a call went to its number's fallback, as recorded (the call's reason) and counted in analytics. Each check that
+/// can send a call to the fallback has its code here; the routing hook will be one more.
+/// </summary>
+internal static class FallbackReasons
+{
+    public const string AgentNotVoiceEnabled = "agent_not_voice_enabled";
+    public const string AgentVoiceInvalid = "agent_voice_invalid";
+    public const string AgentNotFound = "agent_not_found";
+
+    /// <summary>The code of an agent's unavailable reason (its product text, <see cref="IAgentGrain.UnavailableReason"/>).</summary>
+    public static string OfAgent(string unavailableReason) => unavailableReason switch
+    {
+        AgentDraft.NotVoiceEnabled => AgentNotVoiceEnabled,
+        NumberRules.AgentNotFound => AgentNotFound,
+        _ => AgentVoiceInvalid,
+    };
 }
 
 /// <summary>Why a call was not handed to an agent; recorded with the call.</summary>
@@ -59,6 +84,27 @@ internal sealed class NumberRoute
             CallEnd.HangupHandler,
         ];
         Continue = new RouteDecision(this, phoneNumber, null, null);
+        if (assignment.Fallback is not { } fallback) return;
+        Fallback = fallback;
+        FallbackText = fallback.ToString();
+        if (fallback.Kind == FallbackKind.Agent)
+        {
+            FallbackAgentId = share(fallback.Target);
+            FallbackAgentKey = share(Ids.Scoped(WorkspaceId, FallbackAgentId));
+            FallbackExtension = FallbackAgentId;
+        }
+        else FallbackExtension = fallback.Kind == FallbackKind.Number ? "number" : "sip";
+        // The fallback agent's variables for an agent fallback (the number's otherwise), and where the call went.
+        FallbackVariables =
+        [
+            new("CONVOCORE_AGENT_ID", FallbackAgentId ?? AgentId),
+            new("CONVOCORE_WORKSPACE_ID", WorkspaceId),
+            new("CONVOCORE_TRUNK_ID", TrunkId),
+            new("CONVOCORE_NUMBER", phoneNumber),
+            new("CONVOCORE_PARAMS", assignment.AdditionalParamsJson ?? "{}"),
+            new("CONVOCORE_FALLBACK", fallback.Kind == FallbackKind.Agent ? FallbackText : fallback.Target),
+            CallEnd.HangupHandler,
+        ];
     }
 
     public string PhoneNumber { get; }
@@ -77,6 +123,22 @@ internal sealed class NumberRoute
 
     /// <summary>The decision of every call the number takes while its agent and trunk can: made once.</summary>
     public RouteDecision Continue { get; }
+
+    /// <summary>Where calls go when the agent cannot take them; null: they are refused.</summary>
+    public NumberFallback? Fallback { get; }
+
+    /// <summary><see cref="Fallback"/> as the call record names it (agent:&lt;id&gt;, number:+E164, the SIP URI).</summary>
+    public string? FallbackText { get; }
+
+    /// <summary>An agent fallback's agent, and its scoped key for the table.</summary>
+    public string? FallbackAgentId { get; }
+    public string? FallbackAgentKey { get; }
+
+    /// <summary>The extension a fallback call continues to: the agent id (agent context), or number / sip (the fallback context).</summary>
+    public string? FallbackExtension { get; }
+
+    /// <summary>The channel variables of a fallback call: the agent's for an agent fallback, and CONVOCORE_FALLBACK.</summary>
+    public KeyValuePair<string, string>[]? FallbackVariables { get; }
 }
 
 /// <summary>What a table is keyed by: a phone number, or an agent's or a trunk's scoped id.</summary>
@@ -144,8 +206,21 @@ internal sealed class RoutingTable
         var agent = agents.Get(number.AgentKey);
         var trunk = trunks.Get(number.TrunkKey);
         if (!(await trunk).Active) return RouteDecision.Reject(number, "rejected", CallFailure.TrunkInactive);
-        if (await agent is not null) return RouteDecision.Reject(number, "normal_unspecified", CallFailure.AgentUnavailable);
+        if (await agent is { } unavailable)
+            return await FallBack(number, FallbackReasons.OfAgent(unavailable))
+                   ?? RouteDecision.Reject(number, "normal_unspecified", CallFailure.AgentUnavailable);
         return RouteDecision.Continue(number);
+    }
+
+    /// <summary>
+    /// The number's fallback for a call its agent cannot take, for <paramref name="reason"/>; null when it has none, or when
+    /// its fallback agent cannot take calls either (the call is then refused as it would be without a fallback).
+    /// </summary>
+    private async ValueTask<RouteDecision?> FallBack(NumberRoute number, string reason)
+    {
+        if (number.Fallback is null) return null;
+        if (number.FallbackAgentKey is { } agentKey && await agents.Get(agentKey) is not null) return null;
+        return RouteDecision.FallBack(number, reason);
     }
 
     /// <summary>Drops one entry, and any lookup of it in flight, so the next call asks the grain.</summary>

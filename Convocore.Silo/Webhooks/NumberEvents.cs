@@ -54,6 +54,8 @@ internal sealed class NumberEvents([FromKeyedServices("redis")] IConnectionMulti
                 w.WritePropertyName("additionalParams");
                 if (a.AdditionalParamsJson is null) w.WriteNullValue();
                 else w.WriteRawValue(a.AdditionalParamsJson);
+                w.WritePropertyName("fallback");
+                NumberFallback.Write(w, a.Fallback);
                 w.WriteString("createdAt", a.CreatedAt);
                 w.WriteString("updatedAt", a.UpdatedAt);
             }

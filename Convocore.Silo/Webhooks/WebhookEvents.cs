@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Convocore.Contracts.Numbers;
 using Convocore.Contracts.Routing;
 using Convocore.Contracts.Webhooks;
 
@@ -24,7 +25,8 @@ internal static class WebhookEvents
         if (call.WorkspaceId is null) return [];
         var events = new List<QueuedEvent>(3);
         var orderKey = "call:" + call.Server + "/" + call.ChannelId;
-        var handedOver = call.Outcome == CallOutcome.Routed;
+        // A call that went to its number's fallback was handed over too: routed, with the fallback named.
+        var handedOver = call.Outcome is CallOutcome.Routed or CallOutcome.Fallback;
         events.Add(Call(call, WebhookEventTypes.CallStarted, 0, call.StartedAt, orderKey));
         if (handedOver) events.Add(Call(call, WebhookEventTypes.CallRouted, 1, call.StartedAt, orderKey));
         if (opened) return events;
@@ -55,6 +57,11 @@ internal static class WebhookEvents
             w.WriteString("region", call.Region);
             w.WriteString("startedAt", call.StartedAt);
             if (type == WebhookEventTypes.CallFailed) w.WriteString("reason", call.FailureReason);
+            if (call.Outcome == CallOutcome.Fallback && type != WebhookEventTypes.CallStarted)
+            {
+                w.WritePropertyName("fallback");
+                NumberFallback.Write(w, NumberFallback.Parse(call.Fallback), call.FailureReason);
+            }
             if (type is WebhookEventTypes.CallEnded or WebhookEventTypes.CallFailed)
             {
                 if (call.EndedAt is { } ended) w.WriteString("endedAt", ended);

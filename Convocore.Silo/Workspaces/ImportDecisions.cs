@@ -8,7 +8,8 @@ namespace Convocore.Silo.Workspaces;
 
 /// <summary>What one import row comes to: its report line, and for an add or update what to write.</summary>
 /// <param name="Region">For an add: the row's, or its trunk's.</param>
-internal sealed record ImportDecision(ImportRowResult Result, string? TrunkId, string? AgentId, Region? Region, string? AdditionalParamsJson, NumberAssignment? Current)
+internal sealed record ImportDecision(ImportRowResult Result, string? TrunkId, string? AgentId, Region? Region, string? AdditionalParamsJson, NumberAssignment? Current,
+    NumberFallback? Fallback = null)
 {
     public ImportRowStatus Status => Result.Status;
 }
@@ -64,9 +65,33 @@ internal sealed class ImportDecisions(
             region = parsed;
         }
         if (NumberRules.ValidateAdditionalParams(row.AdditionalParamsJson) is { } invalidParams) return Error(invalidParams.Detail);
+        NumberFallback? fallback = null;
+        if (!string.IsNullOrEmpty(row.Fallback))
+        {
+            var colon = row.Fallback.IndexOf(':');
+            var (type, target) = colon < 0 ? ("", "") : (row.Fallback[..colon], row.Fallback[(colon + 1)..]);
+            switch (type)
+            {
+                case "agent":
+                    var fallbackAgent = Find(agents, target, a => a.Id, a => a.Title);
+                    if (fallbackAgent.Count == 0) return Error(NumberRules.AgentNotFound);
+                    if (fallbackAgent.Count > 1) return Error(ImportTexts.AmbiguousAgent(target));
+                    fallback = new NumberFallback(FallbackKind.Agent, fallbackAgent[0].Id);
+                    break;
+                case "number":
+                    fallback = new NumberFallback(FallbackKind.Number, target);
+                    break;
+                case "sip":
+                    fallback = new NumberFallback(FallbackKind.Sip, row.Fallback);
+                    break;
+                default:
+                    return Error(ImportTexts.InvalidFallback);
+            }
+            if (FallbackRules.Validate(fallback) is { } invalidFallback) return Error(invalidFallback.Detail, invalidFallback.Hint);
+        }
 
         ImportDecision Decided(ImportRowStatus status) => new(new ImportRowResult(row.Row, row.PhoneNumber, status, null),
-            trunk[0].Id, agent[0].Id, region ?? trunk[0].Region, row.AdditionalParamsJson, current);
+            trunk[0].Id, agent[0].Id, region ?? trunk[0].Region, row.AdditionalParamsJson, current, fallback);
 
         if (current is null)
             return quotaAfter(addsBefore) is { } quota ? Error(quota.Detail) : Decided(ImportRowStatus.Add);
@@ -75,7 +100,7 @@ internal sealed class ImportDecisions(
         if (current.TrunkId != trunk[0].Id)
             return Error(ImportTexts.OnAnotherTrunk(trunks.FirstOrDefault(t => t.Id == current.TrunkId)?.Name ?? current.TrunkId));
         if (region is { } asked && asked != current.Region) return Error(ImportTexts.OtherRegion(current.Region.ToString()));
-        var same = current.AgentId == agent[0].Id && SameParams(current.AdditionalParamsJson, row.AdditionalParamsJson);
+        var same = current.AgentId == agent[0].Id && SameParams(current.AdditionalParamsJson, row.AdditionalParamsJson) && current.Fallback == fallback;
         return Decided(same ? ImportRowStatus.Unchanged : ImportRowStatus.Update);
     }
 

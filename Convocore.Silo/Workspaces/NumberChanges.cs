@@ -162,5 +162,6 @@ internal sealed class NumberChanges(
         await state.WriteStateAsync();
     }
 
-    public static IndexEntry Entry(NumberAssignment a) => new(a.WorkspaceId, a.TrunkId, a.AgentId);
+    public static IndexEntry Entry(NumberAssignment a) =>
+        new(a.WorkspaceId, a.TrunkId, a.AgentId, a.Fallback is { Kind: FallbackKind.Agent } fallback ? fallback.Target : null);
 }

@@ -96,6 +96,9 @@ internal sealed class WorkspaceGrain(
         var answering = await index.CountForAgent(Id, agentId);
         if (answering > 0)
             return Failure.Conflict($"Agent still answers {Count(answering)}: reassign or delete them first");
+        var fallingBack = await index.CountFallingBackTo(Id, agentId);
+        if (fallingBack > 0)
+            return Failure.Conflict($"Agent is still the fallback of {Count(fallingBack)}: change their fallback first");
         await Agent(agentId).Remove();
         state.State.AgentIds.Remove(agentId);
         await state.WriteStateAsync();
@@ -155,6 +158,7 @@ internal sealed class WorkspaceGrain(
         if (!state.State.TrunkIds.Contains(command.TrunkId)) return Failure.NotFound(NumberRules.TrunkNotFound);
         if (await AvailableAgent(command.AgentId) is { Failure: { } agentFailure }) return agentFailure;
         if (NumberRules.ValidateAdditionalParams(command.AdditionalParamsJson) is { } invalidParams) return invalidParams;
+        if (FallbackFailure(command.Fallback) is { } invalidFallback) return invalidFallback;
         if (QuotaFailure() is { } quotaFailure)
         {
             // A number that is configured already could not be added under any plan: say that, not the limit.
@@ -165,7 +169,7 @@ internal sealed class WorkspaceGrain(
         var trunk = (await Trunk(command.TrunkId).Get())!;
         var now = clock.GetUtcNow();
         var assignment = new NumberAssignment(Id, command.TrunkId, command.AgentId, command.Region ?? trunk.Region,
-            command.AdditionalParamsJson, now, now, Guid.NewGuid());
+            command.AdditionalParamsJson, now, now, Guid.NewGuid(), command.Fallback);
         var change = new PendingNumberChange(assignment.OperationId, NumberChangeKind.Add, phoneNumber, null, assignment);
         var claimed = await changes.Apply(change, async () =>
         {
@@ -188,14 +192,15 @@ internal sealed class WorkspaceGrain(
         if (await OwnedAssignment(command.TrunkId, command.PhoneNumber) is not { } current) return Failure.NotFound(NumberRules.NumberNotFound);
         if (await AvailableAgent(command.AgentId) is { Failure: { } agentFailure }) return agentFailure;
         if (NumberRules.ValidateAdditionalParams(command.AdditionalParamsJson) is { } invalidParams) return invalidParams;
-        if (command.UnlessChangedFrom is { } expected && expected != new NumberSettings(current.AgentId, current.AdditionalParamsJson))
+        if (FallbackFailure(command.Fallback) is { } invalidFallback) return invalidFallback;
+        if (command.UnlessChangedFrom is { } expected && expected != new NumberSettings(current.AgentId, current.AdditionalParamsJson, current.Fallback))
             return Failure.Conflict(ConcurrentEdits.ChangedMeanwhile);
 
         var change = new PendingNumberChange(Guid.NewGuid(), NumberChangeKind.Reassign, command.PhoneNumber, current, null);
         var updated = await changes.Apply(change, async () =>
         {
             var updated = await Number(command.PhoneNumber).Reassign(Id, command.TrunkId, command.AgentId,
-                command.AdditionalParamsJson, replaceParams: true, change.OperationId);
+                command.AdditionalParamsJson, replaceParams: true, change.OperationId, command.Fallback);
             await probe.Committed(change.Kind, command.PhoneNumber);
             await index.Move(command.PhoneNumber, NumberChanges.Entry(current), updated is null ? null : NumberChanges.Entry(updated));
             return updated;
@@ -239,7 +244,7 @@ internal sealed class WorkspaceGrain(
             var phoneNumber = d.Result.PhoneNumber!;
             if (d.Status == ImportRowStatus.Add)
             {
-                var assignment = new NumberAssignment(Id, d.TrunkId!, d.AgentId!, d.Region!.Value, d.AdditionalParamsJson, now, now, Guid.NewGuid());
+                var assignment = new NumberAssignment(Id, d.TrunkId!, d.AgentId!, d.Region!.Value, d.AdditionalParamsJson, now, now, Guid.NewGuid(), d.Fallback);
                 batch.Add((i, d, new PendingNumberChange(assignment.OperationId, NumberChangeKind.Add, phoneNumber, null, assignment)));
             }
             else if (d.Status == ImportRowStatus.Update)
@@ -279,7 +284,7 @@ internal sealed class WorkspaceGrain(
         }
         var before = change.Before!;
         var updated = await Number(phoneNumber).Reassign(Id, before.TrunkId, decision.AgentId!, decision.AdditionalParamsJson,
-            replaceParams: true, change.OperationId);
+            replaceParams: true, change.OperationId, decision.Fallback);
         await probe.Committed(change.Kind, phoneNumber);
         await index.Move(phoneNumber, NumberChanges.Entry(before), updated is null ? null : NumberChanges.Entry(updated));
         return updated is not null;
@@ -349,6 +354,15 @@ internal sealed class WorkspaceGrain(
         return agent.UnavailableReason is { } reason ? Failure.Invalid(reason) : agent;
     }
 
+    /// <summary>A fallback agent must be the workspace's; it need not take calls now (the call path checks that per call).</summary>
+    private Failure? FallbackFailure(NumberFallback? fallback)
+    {
+        if (FallbackRules.Validate(fallback) is { } invalid) return invalid;
+        return fallback is { Kind: FallbackKind.Agent } && !state.State.AgentIds.Contains(fallback.Target)
+            ? Failure.NotFound(NumberRules.AgentNotFound)
+            : null;
+    }
+
     private async Task<NumberAssignment?> OwnedAssignment(string trunkId, string phoneNumber)
     {
         if (!E164.IsValid(phoneNumber)) return null;
@@ -359,7 +373,7 @@ internal sealed class WorkspaceGrain(
     private async Task<NumberInfo> Describe(string phoneNumber, NumberAssignment a)
     {
         var agent = await Agent(a.AgentId).Get();
-        return new NumberInfo(phoneNumber, a.TrunkId, a.AgentId, agent?.Title, a.Region, a.AdditionalParamsJson, a.CreatedAt, a.UpdatedAt);
+        return new NumberInfo(phoneNumber, a.TrunkId, a.AgentId, agent?.Title, a.Region, a.AdditionalParamsJson, a.CreatedAt, a.UpdatedAt, a.Fallback);
     }
 
     private WorkspaceSummary Summary() =>

@@ -17,19 +17,21 @@ internal sealed record NumberVolumeResponse(string PhoneNumber, int TotalCalls, 
 internal sealed record NumberAnalyticsResponse(string PhoneNumber, DateTimeOffset From, DateTimeOffset To, int TotalCalls, int SuccessfulCalls,
     int FailedCalls, IReadOnlyDictionary<string, int> FailureReasons, double AverageDurationSeconds, double P95DurationSeconds,
     IReadOnlyList<int> CallsByHourOfDay, IEnumerable<DayCountResponse> CallsByDay, IReadOnlyDictionary<string, int> ByRegion,
-    IReadOnlyList<int> CallsByDayOfWeek, IEnumerable<HourCountResponse> CallsByHour);
+    IReadOnlyList<int> CallsByDayOfWeek, IEnumerable<HourCountResponse> CallsByHour, int FallbackCalls, IReadOnlyDictionary<string, int> FallbackReasons);
 
 internal sealed record WorkspaceAnalyticsResponse(string WorkspaceId, DateTimeOffset From, DateTimeOffset To, int TotalCalls, int SuccessfulCalls,
     int FailedCalls, IReadOnlyDictionary<string, int> FailureReasons, double AverageDurationSeconds, double P95DurationSeconds,
     IReadOnlyList<int> CallsByHourOfDay, IEnumerable<DayCountResponse> CallsByDay, IReadOnlyDictionary<string, int> ByRegion,
-    IReadOnlyList<int> CallsByDayOfWeek, IEnumerable<HourCountResponse> CallsByHour, IEnumerable<NumberVolumeResponse> ByNumber);
+    IReadOnlyList<int> CallsByDayOfWeek, IEnumerable<HourCountResponse> CallsByHour, IEnumerable<NumberVolumeResponse> ByNumber,
+    int FallbackCalls, IReadOnlyDictionary<string, int> FallbackReasons);
 
 internal sealed record UnownedCallsResponse(DateTimeOffset From, DateTimeOffset To, int TotalCalls, IReadOnlyDictionary<string, int> FailureReasons,
     IReadOnlyList<int> CallsByHourOfDay, IEnumerable<DayCountResponse> CallsByDay, IReadOnlyDictionary<string, int> ByRegion,
     IReadOnlyList<int> CallsByDayOfWeek, IEnumerable<HourCountResponse> CallsByHour, IEnumerable<NumberVolumeResponse> ByNumber);
 
 internal sealed record CallLogEntryResponse(DateTimeOffset StartedAt, string Caller, string? PhoneNumber, string Dialed, string? AgentId,
-    string? Region, string Outcome, string? Reason, double? DurationSeconds, DateTimeOffset? EndedAt, string ChannelId, bool Test);
+    string? Region, string Outcome, string? Reason, double? DurationSeconds, DateTimeOffset? EndedAt, string ChannelId, bool Test,
+    string? Fallback);
 
 internal sealed record CallLogResponse(IEnumerable<CallLogEntryResponse> Items, string? NextCursor);
 
@@ -39,7 +41,8 @@ internal static class AnalyticsEndpoints
     public const string InvalidTo = "to must be an ISO 8601 date and time, e.g. 2026-11-02T00:00:00Z";
     public const string EmptyRange = "from must be before to";
     public const string RangeTooLong = "The time range may span at most 366 days";
-    public const string InvalidOutcome = "outcome must be routed or failed";
+    private static readonly IReadOnlyDictionary<string, int> Empty = new Dictionary<string, int>();
+    public const string InvalidOutcome = "outcome must be routed, failed or fallback";
     public const string InvalidAgent = "agentId is not a valid agent id";
     public const string InvalidCursor = "cursor is not a cursor this call log gave out";
     public const string InvalidIncludeTests = "includeTests must be true or false";
@@ -62,7 +65,7 @@ internal static class AnalyticsEndpoints
                 ? Problems.NotFound(NumberRules.NumberNotFound)
                 : Results.Ok(new NumberAnalyticsResponse(phoneNumber, stats.From, stats.To, stats.TotalCalls, stats.SuccessfulCalls, stats.FailedCalls,
                     stats.FailureReasons, stats.AverageDurationSeconds, stats.P95DurationSeconds, stats.CallsByHourOfDay, Days(stats),
-                    stats.ByRegion, stats.CallsByDayOfWeek, Hours(stats)));
+                    stats.ByRegion, stats.CallsByDayOfWeek, Hours(stats), stats.FallbackCalls, stats.FallbackReasons ?? Empty));
         }).Produces<NumberAnalyticsResponse>().ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound)
             .WithSummary("Call figures of one number of this workspace over [from, to) (UTC; default the last 30 days)");
 
@@ -74,7 +77,7 @@ internal static class AnalyticsEndpoints
             var stats = await Analytics(cluster).ForWorkspace(workspaceId, start, end, tests);
             return Results.Ok(new WorkspaceAnalyticsResponse(workspaceId, stats.From, stats.To, stats.TotalCalls, stats.SuccessfulCalls, stats.FailedCalls,
                 stats.FailureReasons, stats.AverageDurationSeconds, stats.P95DurationSeconds, stats.CallsByHourOfDay, Days(stats),
-                stats.ByRegion, stats.CallsByDayOfWeek, Hours(stats), Numbers(stats)));
+                stats.ByRegion, stats.CallsByDayOfWeek, Hours(stats), Numbers(stats), stats.FallbackCalls, stats.FallbackReasons ?? Empty));
         }).Produces<WorkspaceAnalyticsResponse>().ProducesProblems(StatusCodes.Status400BadRequest)
             .WithSummary("Call figures of the whole workspace over [from, to), with the volume of each number");
 
@@ -88,6 +91,7 @@ internal static class AnalyticsEndpoints
                 null => null,
                 _ when outcome.Equals("routed", StringComparison.OrdinalIgnoreCase) => CallOutcome.Routed,
                 _ when outcome.Equals("failed", StringComparison.OrdinalIgnoreCase) => CallOutcome.Failed,
+                _ when outcome.Equals("fallback", StringComparison.OrdinalIgnoreCase) => CallOutcome.Fallback,
                 _ => (CallOutcome)(-1),
             };
             if (wanted == (CallOutcome)(-1)) return Problems.Invalid(InvalidOutcome);
@@ -101,7 +105,7 @@ internal static class AnalyticsEndpoints
             return page is null
                 ? Problems.Invalid(InvalidCursor)
                 : Results.Ok(new CallLogResponse(page.Items.Select(c => new CallLogEntryResponse(c.StartedAt, c.Caller, c.PhoneNumber, c.Dialed,
-                    c.AgentId, c.Region, c.Outcome == CallOutcome.Routed ? "routed" : "failed", c.Reason, c.DurationSeconds, c.EndedAt, c.ChannelId, c.Test)),
+                    c.AgentId, c.Region, CallOutcomes.Name(c.Outcome), c.Reason, c.DurationSeconds, c.EndedAt, c.ChannelId, c.Test, c.Fallback)),
                     page.NextCursor is null ? null : Base64Url.EncodeToString(Encoding.UTF8.GetBytes(page.NextCursor))));
         }).Produces<CallLogResponse>().ProducesProblems(StatusCodes.Status400BadRequest)
             .WithSummary("The workspace's calls, newest first, a page at a time (limit, default 50, at most 200): pass nextCursor back as cursor");

@@ -22,16 +22,19 @@ internal static class ImportFile
     public const int MaxBytes = 8 * 1024 * 1024;
     public const string CsvType = "text/csv";
 
-    /// <summary>The columns of the import and of the export, in the export's order. The fallback destination goes between region and additionalParams.</summary>
-    public static readonly string[] Columns = ["phoneNumber", "agent", "trunk", "region", "additionalParams"];
+    /// <summary>The columns of the import and of the export, in the export's order.</summary>
+    public static readonly string[] Columns = ["phoneNumber", "agent", "trunk", "region", "fallback", "additionalParams"];
+
+    /// <summary>Columns a file may leave out: a file without fallback (written before it existed) sets none.</summary>
+    private static readonly string[] Optional = ["fallback"];
 
     public const string TooLarge = "The import file must be at most 8 MiB";
     public const string NotUtf8 = "The import file must be UTF-8 text";
     public const string WrongType = "An import file is CSV (Content-Type: text/csv) or JSON (Content-Type: application/json), in UTF-8";
-    public const string Empty = "The import file is empty: its first line must be the header phoneNumber,agent,trunk,region,additionalParams";
+    public const string Empty = "The import file is empty: its first line must be the header phoneNumber,agent,trunk,region,fallback,additionalParams";
     public const string NoRows = "The import file has a header and no rows";
     public const string NotJson = "The import file is not valid JSON";
-    public const string JsonShape = "A JSON import is an object with the rows in \"numbers\": {\"numbers\": [{\"phoneNumber\": \"+15551234567\", \"agent\": \"…\", \"trunk\": \"…\", \"region\": \"NA\", \"additionalParams\": {}}]}";
+    public const string JsonShape = "A JSON import is an object with the rows in \"numbers\": {\"numbers\": [{\"phoneNumber\": \"+15551234567\", \"agent\": \"…\", \"trunk\": \"…\", \"region\": \"NA\", \"fallback\": null, \"additionalParams\": {}}]}";
     public static readonly string TooManyRows = $"An import takes at most {ImportTexts.MaxRows:N0} rows: split the file";
 
     private static readonly JsonDocumentOptions JsonOptions = new() { MaxDepth = RequestBodies.MaxDepth + 3, AllowDuplicateProperties = false };
@@ -92,8 +95,11 @@ internal static class ImportFile
         for (var r = 1; r < records.Count; r++)
         {
             var cells = records[r].Cells;
-            string? Cell(string column) => cells.Count == header.Count && cells[position[column]] is { Length: > 0 } value ? value : null;
-            var row = new ImportRow(r, Cell("phoneNumber"), Cell("agent"), Cell("trunk"), Cell("region"), Params(Cell("additionalParams")));
+            string? Cell(string column) => cells.Count == header.Count && position[column] >= 0 && cells[position[column]] is { Length: > 0 } value ? value : null;
+            var row = new ImportRow(r, Cell("phoneNumber"), Cell("agent"), Cell("trunk"), Cell("region"), Params(Cell("additionalParams")))
+            {
+                Fallback = Cell("fallback"),
+            };
             rows.Add(cells.Count == header.Count ? row
                 : row with { PhoneNumber = cells.Count > position["phoneNumber"] ? NullIfEmpty(cells[position["phoneNumber"]]) : null,
                              Refusal = $"The row has {Cells(cells.Count)} where the header has {header.Count}" });
@@ -110,7 +116,7 @@ internal static class ImportFile
                 return $"The import file's header has a column the import does not know: \"{name}\" (the columns are {string.Join(",", Columns)})";
             if (!seen.Add(name)) return $"The import file's header names the column {name} twice";
         }
-        var missing = Columns.Where(c => !seen.Contains(c)).ToArray();
+        var missing = Columns.Where(c => !seen.Contains(c) && !Optional.Contains(c)).ToArray();
         return missing.Length == 0 ? null : $"The import file's header lacks the column {string.Join(", ", missing)} (the columns are {string.Join(",", Columns)})";
     }
 
@@ -146,8 +152,19 @@ internal static class ImportFile
             refusal ??= $"{name} must be a string";
             return null;
         }
+        string? fallback = null;
+        if (fields["fallback"] is { } f)
+        {
+            var read = FallbackBody.Read(f);
+            if (read.Failure is { } invalid) refusal ??= invalid.Detail;
+            // The cell's form, so the workspace reads both files alike (an agent by id or title).
+            else fallback = read.Value?.ToString();
+        }
         var row2 = new ImportRow(row, Text("phoneNumber"), Text("agent"), Text("trunk"), Text("region"),
-            fields["additionalParams"] is { } p ? (p is JsonObject ? RequestBodies.StoredText(p) : p.ToJsonString()) : null);
+            fields["additionalParams"] is { } p ? (p is JsonObject ? RequestBodies.StoredText(p) : p.ToJsonString()) : null)
+        {
+            Fallback = fallback,
+        };
         if (fields.Select(f => f.Key).FirstOrDefault(k => !Columns.Contains(k, StringComparer.Ordinal)) is { } unknown)
             refusal ??= $"The row has a field the import does not know: \"{unknown}\"";
         return refusal is null ? row2 : row2 with { Refusal = refusal };

@@ -11,16 +11,16 @@ using Convocore.Web.Trunks;
 
 namespace Convocore.Web.Numbers;
 
-internal sealed record AddNumberRequest(string? PhoneNumber, string? AgentId, string? Region, JsonElement? AdditionalParams);
+internal sealed record AddNumberRequest(string? PhoneNumber, string? AgentId, string? Region, JsonElement? AdditionalParams, FallbackResponse? Fallback);
 
-/// <summary>The body of PUT: both fields, additionalParams null for none.</summary>
-internal sealed record NumberReplacement([property: JsonRequired] string AgentId, [property: JsonRequired] JsonElement? AdditionalParams);
+/// <summary>The body of PUT: agentId and additionalParams (null for none); fallback null or left out for none.</summary>
+internal sealed record NumberReplacement([property: JsonRequired] string AgentId, [property: JsonRequired] JsonElement? AdditionalParams, FallbackResponse? Fallback);
 
 /// <summary>The body of PATCH: the fields to change.</summary>
-internal sealed record NumberPatch(string? AgentId, JsonElement? AdditionalParams);
+internal sealed record NumberPatch(string? AgentId, JsonElement? AdditionalParams, FallbackResponse? Fallback);
 
 internal sealed record NumberResponse(string PhoneNumber, string TrunkId, string AgentId, string? AgentTitle, Region Region,
-    JsonElement? AdditionalParams, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+    JsonElement? AdditionalParams, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, FallbackResponse? Fallback);
 internal sealed record NumberPageResponse(IEnumerable<NumberResponse> Items, string? NextCursor);
 
 internal static class NumberEndpoints
@@ -30,7 +30,7 @@ internal static class NumberEndpoints
     public const string InvalidCursor = "cursor is not a cursor this list gave out";
     private const string InvalidPhoneNumberType = "phoneNumber must be a string in E.164, such as +15551234567";
     private const string InvalidAgentIdType = "agentId must be a string";
-    private static readonly string[] ChangeableFields = ["agentId", "additionalParams"];
+    private static readonly string[] ChangeableFields = ["agentId", "additionalParams", "fallback"];
 
     public static void MapNumberEndpoints(this IEndpointRouteBuilder app)
     {
@@ -57,14 +57,17 @@ internal static class NumberEndpoints
             var agentId = fields.String("agentId", InvalidAgentIdType);
             var regionText = fields.String("region", TrunkEndpoints.InvalidRegion);
             var additionalParams = fields.Any("additionalParams");
+            var fallback = FallbackBody.Read(fields.Any("fallback"));
             if (fields.Failure is { } invalid) return Problems.From(invalid);
+            if (fallback.Failure is { } invalidFallback) return Problems.From(invalidFallback);
             Region? region = null;
             if (regionText is not null)
             {
                 if (!Regions.TryParse(regionText, out var parsed)) return Problems.Invalid(TrunkEndpoints.InvalidRegion);
                 region = parsed;
             }
-            var command = new AddNumber(trunkId, phoneNumber, agentId, region, additionalParams is null ? null : RequestBodies.StoredText(additionalParams));
+            var command = new AddNumber(trunkId, phoneNumber, agentId, region, additionalParams is null ? null : RequestBodies.StoredText(additionalParams),
+                fallback.Value);
             var outcome = await cluster.Workspace(user).AddNumber(command);
             return outcome.ToResult(number => Results.Created($"/api/trunks/{trunkId}/numbers/{Uri.EscapeDataString(number.PhoneNumber)}", ToResponse(number)));
         }).DocumentBody<AddNumberRequest>(RequestBodies.Json).Produces<NumberResponse>(StatusCodes.Status201Created).ProducesBodyProblems()
@@ -79,7 +82,7 @@ internal static class NumberEndpoints
                 || a.WorkspaceId != workspaceId || a.TrunkId != trunkId)
                 return Problems.NotFound(NumberRules.NumberNotFound);
             var agent = await cluster.GetGrain<IAgentGrain>(Ids.Scoped(workspaceId, a.AgentId)).Get();
-            return Results.Ok(ToResponse(new NumberInfo(phoneNumber, trunkId, a.AgentId, agent?.Title, a.Region, a.AdditionalParamsJson, a.CreatedAt, a.UpdatedAt)));
+            return Results.Ok(ToResponse(new NumberInfo(phoneNumber, trunkId, a.AgentId, agent?.Title, a.Region, a.AdditionalParamsJson, a.CreatedAt, a.UpdatedAt, a.Fallback)));
         }).Produces<NumberResponse>().ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound)
             .WithSummary("One number of the trunk: the agent that answers it, its region and additionalParams");
 
@@ -89,7 +92,7 @@ internal static class NumberEndpoints
             if (body.Problem is { } problem) return problem;
             var settings = Read(body.Body!, complete: true);
             if (settings.Failure is { } invalid) return Problems.From(invalid);
-            var command = new ReassignNumber(trunkId, phoneNumber, settings.Value!.AgentId, settings.Value.AdditionalParamsJson);
+            var command = new ReassignNumber(trunkId, phoneNumber, settings.Value!.AgentId, settings.Value.AdditionalParamsJson, Fallback: settings.Value.Fallback);
             return (await cluster.Workspace(user).ReassignNumber(command)).ToResult(number => Results.Ok(ToResponse(number)));
         }).DocumentBody<NumberReplacement>(RequestBodies.Json).Produces<NumberResponse>().ProducesBodyProblems().ProducesProblems(StatusCodes.Status404NotFound)
             .WithSummary("Replace a number's settings: agentId and additionalParams are both required (additionalParams may be null for none)")
@@ -104,23 +107,27 @@ internal static class NumberEndpoints
             patch.NotNull("agentId");
             if (patch.Failure is { } invalid) return Problems.From(invalid);
             var workspaceId = user.WorkspaceId();
+            // A fallback given is taken whole: merged member by member, one of another type would keep the old target's member.
+            var replacesFallback = body.Body!["fallback"] is not null;
             // The same answer as PUT and the workspace give: the trunk first, then the number.
             if (await cluster.GetGrain<ITrunkGrain>(Ids.Scoped(workspaceId, trunkId)).Get() is null) return Problems.NotFound(NumberRules.TrunkNotFound);
             return await Edits.Patch<NumberSettings, NumberInfo>(body.Body!, NumberRules.NumberNotFound,
                 current: async () => await cluster.GetGrain<IPhoneNumberGrain>(phoneNumber).GetAssignment() is { } a
                                      && a.WorkspaceId == workspaceId && a.TrunkId == trunkId
-                    ? new NumberSettings(a.AgentId, a.AdditionalParamsJson)
+                    ? new NumberSettings(a.AgentId, a.AdditionalParamsJson, a.Fallback)
                     : null,
-                represent: Represent,
+                represent: settings => Represent(settings, withFallback: !replacesFallback),
                 read: patched => Read(patched, complete: false),
                 write: (stored, settings) => cluster.Workspace(user).ReassignNumber(
-                    new ReassignNumber(trunkId, phoneNumber, settings.AgentId, settings.AdditionalParamsJson, stored)),
+                    new ReassignNumber(trunkId, phoneNumber, settings.AgentId, settings.AdditionalParamsJson, stored, settings.Fallback)),
                 onSuccess: number => Results.Ok(ToResponse(number)));
         }).DocumentBody<NumberPatch>(RequestBodies.MergePatch).Produces<NumberResponse>().ProducesBodyProblems()
             .ProducesProblems(StatusCodes.Status404NotFound, StatusCodes.Status409Conflict)
-            .WithSummary("Change a number's agent or additionalParams (JSON Merge Patch, RFC 7396): only the fields named change")
+            .WithSummary("Change a number's agent, additionalParams or fallback (JSON Merge Patch, RFC 7396): only the fields named change")
             .WithDescription("Content-Type: application/merge-patch+json. {\"agentId\": \"…\"} reassigns it in place; additionalParams merges " +
-                             "member by member (a member set to null is removed); \"additionalParams\": null removes them all. agentId cannot be null.");
+                             "member by member (a member set to null is removed); \"additionalParams\": null removes them all. agentId cannot be null. " +
+                             "fallback is replaced whole by the object given ({\"type\":\"agent\",\"agentId\":\"…\"}, {\"type\":\"number\",\"phoneNumber\":\"+E164\"} " +
+                             "or {\"type\":\"sip\",\"uri\":\"sip:user@host\"}); \"fallback\": null removes it.");
 
         numbers.MapDelete("/{phoneNumber}", async (string trunkId, string phoneNumber, ClaimsPrincipal user, IClusterClient cluster) =>
             (await cluster.Workspace(user).DeleteNumber(trunkId, phoneNumber)).ToResult(_ => Results.NoContent()))
@@ -135,18 +142,24 @@ internal static class NumberEndpoints
         var agentId = fields.String("agentId", InvalidAgentIdType, missing: complete ? NumberRules.AgentRequired : null);
         var additionalParams = fields.Any("additionalParams",
             missing: complete ? "additionalParams is required: a JSON object, or null for none" : null, nullAllowed: true);
+        // PUT: a fallback left out is none, as null is (it came after agentId and additionalParams, which PUT requires).
+        var fallback = fields.Any("fallback", nullAllowed: true);
         if (fields.Failure is { } failure) return failure;
-        return new NumberSettings(agentId!, additionalParams is null ? null : RequestBodies.StoredText(additionalParams));
+        var readFallback = FallbackBody.Read(fallback);
+        if (readFallback.Failure is { } invalidFallback) return invalidFallback;
+        return new NumberSettings(agentId!, additionalParams is null ? null : RequestBodies.StoredText(additionalParams), readFallback.Value);
     }
 
     /// <summary>The number's settings as the document a merge patch applies to: no params, no member.</summary>
-    private static JsonObject Represent(NumberSettings settings)
+    private static JsonObject Represent(NumberSettings settings, bool withFallback)
     {
         var document = new JsonObject { ["agentId"] = settings.AgentId };
         if (settings.AdditionalParamsJson is not null) document["additionalParams"] = JsonNode.Parse(settings.AdditionalParamsJson);
+        if (withFallback && settings.Fallback is { } fallback) document["fallback"] = FallbackBody.ToJson(fallback);
         return document;
     }
 
     public static NumberResponse ToResponse(NumberInfo n) => new(n.PhoneNumber, n.TrunkId, n.AgentId, n.AgentTitle, n.Region,
-        n.AdditionalParamsJson is null ? null : JsonDocument.Parse(n.AdditionalParamsJson).RootElement.Clone(), n.CreatedAt, n.UpdatedAt);
+        n.AdditionalParamsJson is null ? null : JsonDocument.Parse(n.AdditionalParamsJson).RootElement.Clone(), n.CreatedAt, n.UpdatedAt,
+        FallbackBody.ToResponse(n.Fallback));
 }

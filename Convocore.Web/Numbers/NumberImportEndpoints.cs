@@ -13,7 +13,7 @@ internal sealed record ImportRowResponse(int Row, string? PhoneNumber, ImportRow
 internal sealed record DryRunResponse(bool DryRun, ImportMode Mode, int Total, ImportSummary Summary, IEnumerable<ImportRowResponse> Rows);
 internal sealed record ImportProgressResponse(string Id, ImportMode Mode, ImportPhase Phase, int Total, int Processed, bool Applied,
     string? Message, ImportSummary? Summary, IEnumerable<ImportRowResponse>? Rows, DateTimeOffset StartedAt, DateTimeOffset? FinishedAt);
-internal sealed record ExportedNumber(string PhoneNumber, string Agent, string Trunk, string Region, JsonElement? AdditionalParams);
+internal sealed record ExportedNumber(string PhoneNumber, string Agent, string Trunk, string Region, FallbackResponse? Fallback, JsonElement? AdditionalParams);
 internal sealed record ExportResponse(IEnumerable<ExportedNumber> Numbers);
 
 /// <summary>The body an import takes, for the document: a CSV file with the same columns is the other form.</summary>
@@ -49,12 +49,13 @@ internal static class NumberImportEndpoints
             .ProducesBodyProblems().ProducesProblems(StatusCodes.Status409Conflict)
             .AddOpenApiOperationTransformer((operation, _, _) =>
             {
-                // The same rows as CSV: header phoneNumber,agent,trunk,region,additionalParams.
+                // The same rows as CSV: header phoneNumber,agent,trunk,region,fallback,additionalParams.
                 operation.RequestBody!.Content![ImportFile.CsvType] = CsvText();
                 return Task.CompletedTask;
             })
             .WithSummary("Import numbers from CSV (text/csv) or JSON: dryRun=true answers what each row would do; otherwise 202 and the import's progress")
-            .WithDescription("CSV header phoneNumber,agent,trunk,region,additionalParams (RFC 4180); agent and trunk by id or exact title/name; " +
+            .WithDescription("CSV header phoneNumber,agent,trunk,region,fallback,additionalParams (RFC 4180; fallback may be left out); agent and trunk by id or exact title/name; " +
+                             "fallback agent:<id or title>, number:+E164, sip:user@host or empty for none (JSON: the API's fallback object or null); " +
                              "additionalParams a JSON object. mode=all-or-nothing (default) applies nothing when a row is an error; valid-rows applies the rest. " +
                              "Each row reports add, update, unchanged or error with the product's message; applying the same file again changes nothing.");
 
@@ -72,7 +73,7 @@ internal static class NumberImportEndpoints
             if (format == "json") return Results.Ok(new ExportResponse(exported.Select(ToExported)));
             var csv = new StringBuilder();
             Csv.WriteRecord(csv, ImportFile.Columns);
-            foreach (var n in exported) Csv.WriteRecord(csv, [n.PhoneNumber, n.AgentId, n.TrunkId, n.Region.ToString(), n.AdditionalParamsJson]);
+            foreach (var n in exported) Csv.WriteRecord(csv, [n.PhoneNumber, n.AgentId, n.TrunkId, n.Region.ToString(), n.Fallback?.ToString(), n.AdditionalParamsJson]);
             return Results.File(Encoding.UTF8.GetBytes(csv.ToString()), "text/csv; charset=utf-8", "numbers.csv");
         }).Produces<ExportResponse>().ProducesProblems(StatusCodes.Status400BadRequest)
             .AddOpenApiOperationTransformer((operation, _, _) =>
@@ -86,7 +87,7 @@ internal static class NumberImportEndpoints
 
     private static OpenApiMediaType CsvText() => new()
     {
-        Schema = new OpenApiSchema { Type = JsonSchemaType.String, Description = "CSV (RFC 4180) with the header phoneNumber,agent,trunk,region,additionalParams" },
+        Schema = new OpenApiSchema { Type = JsonSchemaType.String, Description = "CSV (RFC 4180) with the header phoneNumber,agent,trunk,region,fallback,additionalParams" },
     };
 
     private static ImportSummary Summarize(IReadOnlyList<ImportRowResult> rows) => new(
@@ -98,6 +99,6 @@ internal static class NumberImportEndpoints
     private static ImportProgressResponse ToResponse(ImportProgress p) => new(p.Id, p.Mode, p.Phase, p.Total, p.Processed, p.Applied, p.Message,
         p.Rows is null ? null : Summarize(p.Rows), p.Rows?.Select(ToResponse), p.StartedAt, p.FinishedAt);
 
-    private static ExportedNumber ToExported(NumberInfo n) => new(n.PhoneNumber, n.AgentId, n.TrunkId, n.Region.ToString(),
+    private static ExportedNumber ToExported(NumberInfo n) => new(n.PhoneNumber, n.AgentId, n.TrunkId, n.Region.ToString(), FallbackBody.ToResponse(n.Fallback),
         n.AdditionalParamsJson is null ? null : JsonDocument.Parse(n.AdditionalParamsJson).RootElement.Clone());
 }

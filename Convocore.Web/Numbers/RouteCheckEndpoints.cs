@@ -11,11 +11,17 @@ internal sealed record RouteCheckAgentResponse(string Id, string? Title, bool Ca
 internal sealed record RouteCheckAsteriskResponse(string Name, string State);
 internal sealed record RouteCheckProblemResponse(string Code, string Message);
 
-/// <param name="Outcome">routed or rejected</param>
+/// <param name="Used">Whether a call would go to the fallback now.</param>
+/// <param name="Reason">Why it would (agent_not_voice_enabled, agent_voice_invalid, agent_not_found); null when not used.</param>
+/// <param name="AgentTitle">An agent fallback's title.</param>
+/// <param name="AgentCanTakeCalls">An agent fallback: whether it can take calls (if not, the call is refused).</param>
+internal sealed record RouteCheckFallbackResponse(FallbackResponse Destination, bool Used, string? Reason, string? AgentTitle, bool? AgentCanTakeCalls);
+
+/// <param name="Outcome">routed, fallback (its agent cannot take the call: it goes to the number's fallback) or rejected</param>
 /// <param name="HangupCause">The Asterisk reason a call would be hung up with (unallocated, rejected, normal_unspecified); null when routed.</param>
 internal sealed record RouteCheckResponse(string Dialed, string? PhoneNumber, bool Configured, RouteCheckTrunkResponse? Trunk,
     RouteCheckAgentResponse? Agent, string? Region, RouteCheckAsteriskResponse? AsteriskServer, string Outcome, string? HangupCause,
-    IEnumerable<RouteCheckProblemResponse> Problems);
+    IEnumerable<RouteCheckProblemResponse> Problems, RouteCheckFallbackResponse? Fallback);
 
 internal static class RouteCheckEndpoints
 {
@@ -39,7 +45,8 @@ internal static class RouteCheckEndpoints
             .WithSummary("What a call to a number, as dialled, would meet now: routed to its agent or rejected, with the hangup cause and the problems in the way")
             .WithDescription("Decided by the call path's own routing table. trunkId names the SIP provider the call would come in on (its default " +
                              "country reads national numbers; a number of another SIP provider is refused). Another workspace's number reads as not configured. " +
-                             "Problem codes: not_e164, not_configured, agent_not_voice_enabled, agent_voice_invalid, agent_not_found, trunk_inactive, trunk_mismatch, no_asterisk.");
+                             "outcome fallback: the agent cannot take the call and it goes to the number's fallback (fallback.reason says why). " +
+                             "Problem codes: not_e164, not_configured, agent_not_voice_enabled, agent_voice_invalid, agent_not_found, trunk_inactive, trunk_mismatch, no_asterisk, fallback_agent_unavailable.");
     }
 
     private static RouteCheckResponse ToResponse(RouteCheck c) => new(c.Dialed, c.PhoneNumber, c.Configured,
@@ -47,5 +54,6 @@ internal static class RouteCheckEndpoints
         c.Agent is { } a ? new RouteCheckAgentResponse(a.Id, a.Title, a.CanTakeCalls, a.Reason) : null,
         c.Region,
         c.AsteriskServer is { } s ? new RouteCheckAsteriskResponse(s.Name, s.State.ToString()) : null,
-        c.Outcome, c.HangupCause, c.Problems.Select(p => new RouteCheckProblemResponse(p.Code, p.Message)));
+        c.Outcome, c.HangupCause, c.Problems.Select(p => new RouteCheckProblemResponse(p.Code, p.Message)),
+        c.Fallback is { } f ? new RouteCheckFallbackResponse(FallbackBody.ToResponse(f.Destination)!, f.Used, f.Reason, f.AgentTitle, f.AgentCanTakeCalls) : null);
 }

@@ -255,7 +255,7 @@ public sealed class AnalyticsTests(AnalyticsSystem system)
             (await api.Get($"{path}{sep}to=soon")).AssertProblem(HttpStatusCode.BadRequest, "to must be an ISO 8601 date and time, e.g. 2026-11-02T00:00:00Z");
             (await api.Get($"{path}{sep}from=2024-01-01&to=2026-01-01")).AssertProblem(HttpStatusCode.BadRequest, "The time range may span at most 366 days");
         }
-        (await api.Get("/api/calls?outcome=maybe")).AssertProblem(HttpStatusCode.BadRequest, "outcome must be routed or failed");
+        (await api.Get("/api/calls?outcome=maybe")).AssertProblem(HttpStatusCode.BadRequest, "outcome must be routed, failed or fallback");
         (await api.Get("/api/calls?cursor=%21%21%21")).AssertProblem(HttpStatusCode.BadRequest, "cursor is not a cursor this call log gave out");
         (await api.Get("/api/calls?cursor=aGVsbG8")).AssertProblem(HttpStatusCode.BadRequest, "cursor is not a cursor this call log gave out");
         (await api.Get("/api/calls?agentId=Not-An-Id")).AssertProblem(HttpStatusCode.BadRequest, "agentId is not a valid agent id");
