@@ -156,10 +156,10 @@ public sealed class NumberImportTests(ConvocoreSystem system)
     }
 
     [Theory]
-    [InlineData("", 400, "The import file is empty: its first line must be the header phoneNumber,agent,trunk,region,additionalParams")]
+    [InlineData("", 400, "The import file is empty: its first line must be the header phoneNumber,agent,trunk,region,fallback,additionalParams")]
     [InlineData("phoneNumber,agent,trunk,region,additionalParams\r\n", 400, "The import file has a header and no rows")]
-    [InlineData("phoneNumber,agent,trunk,region\r\n+15550000001,a,b,NA\r\n", 400, "The import file's header lacks the column additionalParams (the columns are phoneNumber,agent,trunk,region,additionalParams)")]
-    [InlineData("phoneNumber,agent,trunk,region,additionalParams,colour\r\n", 400, "The import file's header has a column the import does not know: \"colour\" (the columns are phoneNumber,agent,trunk,region,additionalParams)")]
+    [InlineData("phoneNumber,agent,trunk,region\r\n+15550000001,a,b,NA\r\n", 400, "The import file's header lacks the column additionalParams (the columns are phoneNumber,agent,trunk,region,fallback,additionalParams)")]
+    [InlineData("phoneNumber,agent,trunk,region,additionalParams,colour\r\n", 400, "The import file's header has a column the import does not know: \"colour\" (the columns are phoneNumber,agent,trunk,region,fallback,additionalParams)")]
     [InlineData("phoneNumber,agent,agent,trunk,region,additionalParams\r\n", 400, "The import file's header names the column agent twice")]
     [InlineData("phoneNumber,agent,trunk,region,additionalParams\r\n+15550000001,\"a,b,NA,\r\n", 400, "The import file is not valid CSV: the quote opened on line 2 is never closed")]
     [InlineData("phoneNumber,agent,trunk,region,additionalParams\r\n+15550000001,a\"b,t,NA,\r\n", 400, "The import file is not valid CSV: line 2 has a quote inside a cell that does not start with one")]
@@ -188,7 +188,7 @@ public sealed class NumberImportTests(ConvocoreSystem system)
             .AssertProblem(HttpStatusCode.UnsupportedMediaType, "An import file is CSV (Content-Type: text/csv) or JSON (Content-Type: application/json), in UTF-8");
         (await s.Api.ImportJson("{\"numbers\": [", dryRun: true)).AssertProblem(HttpStatusCode.BadRequest, "The import file is not valid JSON");
         (await s.Api.ImportJson("[]", dryRun: true)).AssertProblem(HttpStatusCode.BadRequest,
-            "A JSON import is an object with the rows in \"numbers\": {\"numbers\": [{\"phoneNumber\": \"+15551234567\", \"agent\": \"…\", \"trunk\": \"…\", \"region\": \"NA\", \"additionalParams\": {}}]}");
+            "A JSON import is an object with the rows in \"numbers\": {\"numbers\": [{\"phoneNumber\": \"+15551234567\", \"agent\": \"…\", \"trunk\": \"…\", \"region\": \"NA\", \"fallback\": null, \"additionalParams\": {}}]}");
         (await s.Api.ImportCsv(NumberImportKit.Csv("+15550000001,a,b,,"), dryRun: true, mode: "some")).AssertProblem(HttpStatusCode.BadRequest, "mode must be all-or-nothing or valid-rows");
         (await s.Api.SendContent(HttpMethod.Post, "/api/numbers/import?dryRun=yes", new StringContent(NumberImportKit.Csv("+15550000001,a,b,,"), Encoding.UTF8, "text/csv")))
             .AssertProblem(HttpStatusCode.BadRequest, "dryRun must be true or false");
