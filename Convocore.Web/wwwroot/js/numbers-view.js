@@ -34,6 +34,7 @@ export function createNumberRow() {
       el('span', { class: 'muted agent-id' })),
     el('div', { class: 'number-reassign' }, label, select, reassign),
     el('button', { type: 'button', class: 'icon danger delete-number' }, trashIcon()),
+    createFallbackEditor(),
     el('div', { class: 'number-test' },
       el('button', { type: 'button', class: 'secondary test-call' }, 'Test call'),
       el('span', { class: 'test-result', role: 'status' })),
@@ -44,7 +45,95 @@ export function createNumberRow() {
   reassign.addEventListener('click', () => reassignNumber(row, select.value));
   row.querySelector('.delete-number').addEventListener('click', () => deleteNumber(row.dataset.trunk, row.dataset.key));
   row.querySelector('.test-call').addEventListener('click', () => placeTestCall(row));
+  row.querySelector('.save-fallback').addEventListener('click', () => saveFallback(row));
   return row;
+}
+
+// ---------- fallback ----------
+
+const FallbackTypes = [['', 'No fallback'], ['agent', 'Another agent'], ['number', 'Phone number'], ['sip', 'SIP URI']];
+
+/** Where calls go when the number's agent cannot take them: a type, then an agent or a destination, and Save. */
+function createFallbackEditor() {
+  const id = Math.random().toString(36).slice(2);
+  const type = el('select', { class: 'fallback-type', id: `fallback-type-${id}` },
+    ...FallbackTypes.map(([value, text]) => el('option', { value }, text)));
+  const agent = el('select', { class: 'fallback-agent', id: `fallback-agent-${id}` });
+  const target = el('input', { type: 'text', class: 'fallback-target', id: `fallback-target-${id}`, autocomplete: 'off', spellcheck: 'false' });
+  const editor = el('div', { class: 'number-fallback' },
+    el('span', { class: 'muted fallback-current' }),
+    el('label', { class: 'visually-hidden fallback-type-label', for: type.id }),
+    type,
+    el('label', { class: 'visually-hidden fallback-agent-label', for: agent.id }),
+    agent,
+    el('label', { class: 'visually-hidden fallback-target-label', for: target.id }),
+    target,
+    el('button', { type: 'button', class: 'secondary save-fallback' }, 'Save fallback'));
+  const edited = () => { editor.dataset.edited = '1'; showFallbackControls(editor); };
+  type.addEventListener('change', edited);
+  agent.addEventListener('change', edited);
+  target.addEventListener('input', edited);
+  return editor;
+}
+
+function showFallbackControls(editor) {
+  const kind = editor.querySelector('.fallback-type').value;
+  editor.querySelector('.fallback-agent').hidden = kind !== 'agent';
+  editor.querySelector('.fallback-target').hidden = kind !== 'number' && kind !== 'sip';
+  editor.querySelector('.fallback-target').placeholder = kind === 'sip' ? 'sip:user@host' : '+15551234567';
+}
+
+function describeFallback(fallback) {
+  if (!fallback) return 'Fallback: none';
+  if (fallback.type === 'agent') {
+    const agent = agentById(fallback.agentId);
+    return `Fallback: agent ${agent ? `${agent.title} (${fallback.agentId})` : fallback.agentId}`;
+  }
+  return `Fallback: ${fallback.type === 'number' ? fallback.phoneNumber : fallback.uri}`;
+}
+
+function updateFallbackEditor(row, number) {
+  const editor = row.querySelector('.number-fallback');
+  const fallback = number.fallback ?? null;
+  setText(editor.querySelector('.fallback-current'), describeFallback(fallback));
+  setText(editor.querySelector('.fallback-type-label'), `Fallback type of ${number.phoneNumber}`);
+  setText(editor.querySelector('.fallback-agent-label'), `Fallback agent of ${number.phoneNumber}`);
+  setText(editor.querySelector('.fallback-target-label'), `Fallback destination of ${number.phoneNumber}`);
+  editor.querySelector('.save-fallback').setAttribute('aria-label', `Save fallback of ${number.phoneNumber}`);
+  const agentSelect = editor.querySelector('.fallback-agent');
+  // Any agent of the workspace may be a fallback: one that cannot take calls now leaves calls refused until it can.
+  const options = state.agents.map((a) => el('option', { value: a.id }, a.unavailableReason ? `${a.title} (unavailable: ${a.unavailableReason})` : a.title));
+  const chosenAgent = agentSelect.value;
+  agentSelect.replaceChildren(...options);
+  // What the user is editing is kept across live re-renders until saved.
+  if (editor.dataset.edited === '1') {
+    agentSelect.value = chosenAgent;
+  } else {
+    editor.querySelector('.fallback-type').value = fallback?.type ?? '';
+    agentSelect.value = fallback?.type === 'agent' ? fallback.agentId : (state.agents[0]?.id ?? '');
+    editor.querySelector('.fallback-target').value = fallback?.type === 'number' ? fallback.phoneNumber : fallback?.type === 'sip' ? fallback.uri : '';
+  }
+  showFallbackControls(editor);
+}
+
+async function saveFallback(row) {
+  const editor = row.querySelector('.number-fallback');
+  const error = row.querySelector('.row-error');
+  setText(error, '');
+  const kind = editor.querySelector('.fallback-type').value;
+  const target = editor.querySelector('.fallback-target').value.trim();
+  const fallback = kind === '' ? null
+    : kind === 'agent' ? { type: 'agent', agentId: editor.querySelector('.fallback-agent').value }
+      : kind === 'number' ? { type: 'number', phoneNumber: target }
+        : { type: 'sip', uri: target };
+  try {
+    await api('PATCH', numberPath(row.dataset.trunk, row.dataset.key), { fallback });
+    delete editor.dataset.edited;
+    await numbersChanged(row.dataset.trunk);
+  } catch (e) {
+    const hint = e.problem?.hint;
+    setText(error, hint ? `${e.problem.detail} (${hint})` : e.problem?.detail ?? e.message);
+  }
 }
 
 export function updateNumberRow(row, number) {
@@ -68,6 +157,7 @@ export function updateNumberRow(row, number) {
   reassign.setAttribute('aria-label', `Reassign ${number.phoneNumber}`);
   row.querySelector('.delete-number').setAttribute('aria-label', `Delete ${number.phoneNumber}`);
   row.querySelector('.test-call').setAttribute('aria-label', `Test call ${number.phoneNumber}`);
+  updateFallbackEditor(row, number);
 }
 
 /** Options of voice-ready agents; the others are listed disabled with the reason they cannot answer. */
@@ -240,6 +330,12 @@ const RefusalReasons = {
   internal: 'an internal failure (released with congestion)',
 };
 
+const FallbackReasons = {
+  agent_not_voice_enabled: 'its agent is not voice-enabled',
+  agent_voice_invalid: 'its agent has no valid voice configuration',
+  agent_not_found: 'its agent no longer exists',
+};
+
 /** The outcome of a test call (live change "TestCall"), in words, on its number's row. */
 export function showTestCallOutcome(outcome) {
   told.add(outcome.callId);
@@ -249,6 +345,8 @@ export function showTestCallOutcome(outcome) {
   if (outcome.outcome === 'routed') {
     const title = agentById(outcome.agentId)?.title;
     setText(row.querySelector('.test-result'), `Test call routed to ${title ? `${title} (${outcome.agentId})` : outcome.agentId} in ${ms}`);
+  } else if (outcome.outcome === 'fallback') {
+    setText(row.querySelector('.test-result'), `Test call sent to the fallback: ${FallbackReasons[outcome.reason] ?? outcome.reason} (decided in ${ms})`);
   } else {
     setText(row.querySelector('.test-result'), `Test call refused: ${RefusalReasons[outcome.reason] ?? outcome.reason} (decided in ${ms})`);
   }
