@@ -26,6 +26,11 @@ internal sealed class AuditOutbox(AuditLog log, string workspaceId, string membe
     /// </summary>
     public async Task Write(List<AuditEntry> outbox, IReadOnlyCollection<AuditEntry> entries, Func<Task> write, Action? failed = null)
     {
+        if (entries.Count == 0)
+        {
+            await write();
+            return;
+        }
         if (!marked)
         {
             await log.Mark(member);

@@ -83,7 +83,8 @@ internal sealed class WorkspaceGrain(
         var agentId = Contracts.Common.Ids.New();
         await Agent(agentId).Save(draft.Normalized());
         state.State.AgentIds.Add(agentId);
-        await state.WriteStateAsync();
+        var entry = AuditLog.Entry(AuditActions.AgentCreated, AuditTargets.Agent, agentId, null, AuditLog.Fields(draft.Normalized()), outbox.Actor, outbox.Now);
+        await outbox.Write(state.State.Audit, [entry], () => state.WriteStateAsync(), () => state.State.AgentIds.Remove(agentId));
         Changed(WorkspaceChangeKind.Agents);
         return (await Agent(agentId).Get())!;
     }
@@ -124,7 +125,8 @@ internal sealed class WorkspaceGrain(
         var trunkId = Contracts.Common.Ids.New();
         await Trunk(trunkId).Save(draft.Normalized());
         state.State.TrunkIds.Add(trunkId);
-        await state.WriteStateAsync();
+        var entry = AuditLog.Entry(AuditActions.TrunkCreated, AuditTargets.Trunk, trunkId, null, AuditLog.Fields(draft.Normalized()), outbox.Actor, outbox.Now);
+        await outbox.Write(state.State.Audit, [entry], () => state.WriteStateAsync(), () => state.State.TrunkIds.Remove(trunkId));
         Changed(WorkspaceChangeKind.Trunks, trunkId);
         return (await Trunk(trunkId).Get())!;
     }

@@ -57,12 +57,13 @@ internal abstract class WorkspaceRecordGrain<TRecord>(
     private Task Store(TRecord? record)
     {
         var before = state.State.Record;
-        var verb = before is null ? "created" : record is null ? "deleted" : "updated";
-        var entry = AuditLog.Entry($"{auditKind}.{verb}", auditKind, Key.Id, AuditLog.Fields(before), AuditLog.Fields(record), outbox.Actor, outbox.Now);
+        // A creation is logged by the workspace, in the write that lists the new record: until then it has not landed.
+        AuditEntry[] entries = before is null ? [] :
+            [AuditLog.Entry($"{auditKind}.{(record is null ? "deleted" : "updated")}", auditKind, Key.Id, AuditLog.Fields(before), AuditLog.Fields(record), outbox.Actor, outbox.Now)];
         return routes.Store(routingKind, this.GetPrimaryKeyString(), async () =>
         {
             state.State.Record = record;
-            await outbox.Write(state.State.Audit, [entry], () => state.WriteStateAsync());
+            await outbox.Write(state.State.Audit, entries, () => state.WriteStateAsync());
             // A removal's state goes once its entry is in the log; till then the entry waits in it, with no record.
             if (record is null && state.State.Audit.Count == 0) await state.ClearStateAsync();
             state.State.Record = record;
