@@ -114,12 +114,12 @@ public sealed class AuditLogTests(ConvocoreSystem system)
         var ws = await ApiClient.CreateWorkspace(system.WebAddress);
         var keyId = await KeyId(ws);
         using var browser = new HttpClient(new HttpClientHandler { CookieContainer = new CookieContainer() }) { BaseAddress = system.WebAddress };
+        browser.DefaultRequestHeaders.Add("X-Convocore-Request", "1");
         Assert.Equal(HttpStatusCode.OK, (await browser.PostAsJsonAsync("/api/session", new { apiKey = ws.ApiKey })).StatusCode);
         using var request = new HttpRequestMessage(HttpMethod.Post, "/api/agents")
         {
             Content = System.Net.Http.Json.JsonContent.Create(new { title = "By browser", voiceEnabled = true, voice = new { provider = "elevenlabs", voiceId = "rachel", language = "en-US" } }),
         };
-        request.Headers.Add("X-Convocore-Request", "1");
         var created = await browser.SendAsync(request);
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         var agentId = JsonNode.Parse(await created.Content.ReadAsStringAsync())!["id"]!.GetValue<string>();
