@@ -113,13 +113,17 @@ public sealed class AuditLogTests(ConvocoreSystem system)
     {
         var ws = await ApiClient.CreateWorkspace(system.WebAddress);
         var keyId = await KeyId(ws);
-        using var browser = new HttpClient(new HttpClientHandler { CookieContainer = new CookieContainer() }) { BaseAddress = system.WebAddress };
+        // The session cookie is Secure outside Development, so it is carried by hand over this plain-HTTP test server.
+        using var browser = new HttpClient { BaseAddress = system.WebAddress };
         browser.DefaultRequestHeaders.Add("X-Convocore-Request", "1");
-        Assert.Equal(HttpStatusCode.OK, (await browser.PostAsJsonAsync("/api/session", new { apiKey = ws.ApiKey })).StatusCode);
+        var signIn = await browser.PostAsJsonAsync("/api/session", new { apiKey = ws.ApiKey });
+        Assert.Equal(HttpStatusCode.OK, signIn.StatusCode);
+        var cookie = signIn.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith("convocore_session=", StringComparison.Ordinal)).Split(';')[0];
         using var request = new HttpRequestMessage(HttpMethod.Post, "/api/agents")
         {
-            Content = System.Net.Http.Json.JsonContent.Create(new { title = "By browser", voiceEnabled = true, voice = new { provider = "elevenlabs", voiceId = "rachel", language = "en-US" } }),
+            Content = JsonContent.Create(new { title = "By browser", voiceEnabled = true, voice = new { provider = "elevenlabs", voiceId = "rachel", language = "en-US" } }),
         };
+        request.Headers.Add("Cookie", cookie);
         var created = await browser.SendAsync(request);
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         var agentId = JsonNode.Parse(await created.Content.ReadAsStringAsync())!["id"]!.GetValue<string>();
