@@ -44,6 +44,13 @@ internal sealed class WebhooksGrain(
 
     public Task FlushAudit() => outbox.Flush(state.State.Audit);
 
+    /// <summary>Puts memory back; a write that timed out may still have landed, so the next activation reads what Redis holds (entries included).</summary>
+    private void WriteFailed(Action undo)
+    {
+        undo();
+        DeactivateOnIdle();
+    }
+
     /// <summary>What the log shows of a webhook: never its secret.</summary>
     private static System.Text.Json.Nodes.JsonObject Shown(WebhookRecord w) =>
         new() { ["url"] = w.Url, ["events"] = new System.Text.Json.Nodes.JsonArray(w.Events.Select(e => (System.Text.Json.Nodes.JsonNode?)e).ToArray()) };
@@ -58,7 +65,7 @@ internal sealed class WebhooksGrain(
             clock.GetUtcNow());
         var entry = AuditLog.Entry(AuditActions.WebhookCreated, AuditTargets.Webhook, record.Id, null, Shown(record), outbox.Actor, record.CreatedAt);
         state.State.Webhooks.Add(record);
-        await outbox.Write(state.State.Audit, [entry], () => state.WriteStateAsync(), () => state.State.Webhooks.Remove(record));
+        await outbox.Write(state.State.Audit, [entry], () => state.WriteStateAsync(), () => WriteFailed(() => state.State.Webhooks.Remove(record)));
         return new CreatedWebhook(Info(record), record.Secret);
     }
 
@@ -71,7 +78,7 @@ internal sealed class WebhooksGrain(
         var entry = AuditLog.Entry(AuditActions.WebhookDeleted, AuditTargets.Webhook, webhookId, Shown(record), null, outbox.Actor, outbox.Now);
         var at = state.State.Webhooks.IndexOf(record);
         state.State.Webhooks.RemoveAt(at);
-        await outbox.Write(state.State.Audit, [entry], () => state.WriteStateAsync(), () => state.State.Webhooks.Insert(at, record));
+        await outbox.Write(state.State.Audit, [entry], () => state.WriteStateAsync(), () => WriteFailed(() => state.State.Webhooks.Insert(at, record)));
         await deliveries.Forget(webhookId);
         return Done.Instance;
     }

@@ -49,7 +49,7 @@ internal sealed class ApiKeysGrain(
         var record = new ApiKeyRecord(Ids.New(), ApiKeys.Hash(secret), clock.GetUtcNow());
         var entry = AuditLog.Entry(AuditActions.ApiKeyCreated, AuditTargets.ApiKey, record.KeyId, null, Shown(record), outbox.Actor, record.CreatedAt);
         state.State.Keys.Add(record);
-        await outbox.Write(state.State.Audit, [entry], () => state.WriteStateAsync(), () => state.State.Keys.Remove(record));
+        await outbox.Write(state.State.Audit, [entry], () => state.WriteStateAsync(), () => WriteFailed(() => state.State.Keys.Remove(record)));
         return new IssuedApiKey(record.KeyId, ApiKeys.Format(WorkspaceId, secret), record.CreatedAt);
     }
 
@@ -58,11 +58,18 @@ internal sealed class ApiKeysGrain(
         if (state.State.Keys.Find(k => k.KeyId == keyId) is not { } record) return Failure.NotFound("API key not found");
         var entry = AuditLog.Entry(AuditActions.ApiKeyRevoked, AuditTargets.ApiKey, keyId, Shown(record), null, outbox.Actor, outbox.Now);
         state.State.Keys.Remove(record);
-        await outbox.Write(state.State.Audit, [entry], () => state.WriteStateAsync(), () => state.State.Keys.Add(record));
+        await outbox.Write(state.State.Audit, [entry], () => state.WriteStateAsync(), () => WriteFailed(() => state.State.Keys.Add(record)));
         return Done.Instance;
     }
 
     public Task FlushAudit() => outbox.Flush(state.State.Audit);
+
+    /// <summary>Puts memory back; a write that timed out may still have landed, so the next activation reads what Redis holds (entries included).</summary>
+    private void WriteFailed(Action undo)
+    {
+        undo();
+        DeactivateOnIdle();
+    }
 
     /// <summary>What the log shows of a key: never its hash.</summary>
     private static System.Text.Json.Nodes.JsonObject Shown(ApiKeyRecord key) => new() { ["keyId"] = key.KeyId, ["createdAt"] = key.CreatedAt };

@@ -58,7 +58,7 @@ internal sealed class WorkspaceGrain(
         state.State.CreatedAt = clock.GetUtcNow();
         var entry = AuditLog.Entry(AuditActions.WorkspaceCreated, AuditTargets.Workspace, Id, null,
             new() { ["name"] = state.State.Name, ["plan"] = plan.ToString() }, outbox.Actor, state.State.CreatedAt);
-        await outbox.Write(state.State.Audit, [entry], () => state.WriteStateAsync(), () => state.State.Name = null);
+        await outbox.Write(state.State.Audit, [entry], () => state.WriteStateAsync(), () => WriteFailed(() => state.State.Name = null));
         return new CreatedWorkspace(Summary(), key);
     }
 
@@ -71,7 +71,7 @@ internal sealed class WorkspaceGrain(
         var entry = AuditLog.Entry(AuditActions.PlanChanged, AuditTargets.Workspace, Id, new() { ["plan"] = before.ToString() },
             new() { ["plan"] = plan.ToString() }, outbox.Actor, outbox.Now);
         state.State.Plan = plan;
-        await outbox.Write(state.State.Audit, [entry], () => state.WriteStateAsync(), () => state.State.Plan = before);
+        await outbox.Write(state.State.Audit, [entry], () => state.WriteStateAsync(), () => WriteFailed(() => state.State.Plan = before));
         Changed(WorkspaceChangeKind.Plan);
         return Summary();
     }
@@ -84,7 +84,7 @@ internal sealed class WorkspaceGrain(
         await Agent(agentId).Save(draft.Normalized());
         state.State.AgentIds.Add(agentId);
         var entry = AuditLog.Entry(AuditActions.AgentCreated, AuditTargets.Agent, agentId, null, AuditLog.Fields(draft.Normalized()), outbox.Actor, outbox.Now);
-        await outbox.Write(state.State.Audit, [entry], () => state.WriteStateAsync(), () => state.State.AgentIds.Remove(agentId));
+        await outbox.Write(state.State.Audit, [entry], () => state.WriteStateAsync(), () => WriteFailed(() => state.State.AgentIds.Remove(agentId)));
         Changed(WorkspaceChangeKind.Agents);
         return (await Agent(agentId).Get())!;
     }
@@ -126,7 +126,7 @@ internal sealed class WorkspaceGrain(
         await Trunk(trunkId).Save(draft.Normalized());
         state.State.TrunkIds.Add(trunkId);
         var entry = AuditLog.Entry(AuditActions.TrunkCreated, AuditTargets.Trunk, trunkId, null, AuditLog.Fields(draft.Normalized()), outbox.Actor, outbox.Now);
-        await outbox.Write(state.State.Audit, [entry], () => state.WriteStateAsync(), () => state.State.TrunkIds.Remove(trunkId));
+        await outbox.Write(state.State.Audit, [entry], () => state.WriteStateAsync(), () => WriteFailed(() => state.State.TrunkIds.Remove(trunkId)));
         Changed(WorkspaceChangeKind.Trunks, trunkId);
         return (await Trunk(trunkId).Get())!;
     }
@@ -310,6 +310,13 @@ internal sealed class WorkspaceGrain(
     }
 
     public Task FlushAudit() => outbox.Flush(state.State.Audit);
+
+    /// <summary>Puts memory back; a write that timed out may still have landed, so the next activation reads what Redis holds (entries included).</summary>
+    private void WriteFailed(Action undo)
+    {
+        undo();
+        DeactivateOnIdle();
+    }
 
     public Task Subscribe(IWorkspaceObserver observer)
     {
