@@ -47,7 +47,7 @@ internal sealed class NumberChanges(
         {
             var result = await steps();
             var now = after(result);
-            await Task.WhenAll(events.Landed(workspaceId, change, now), Audit(change, now));
+            await Landed(change, now);
             await Finish(change);
             return result;
         }
@@ -127,19 +127,19 @@ internal sealed class NumberChanges(
                 if (ours && actual!.OperationId == change.OperationId)
                 {
                     await index.Move(change.PhoneNumber, null, Entry(actual));
-                    await Task.WhenAll(events.Landed(workspaceId, change, actual), Audit(change, actual));
+                    await Landed(change, actual);
                 }
                 break;
             case NumberChangeKind.Reassign:
                 await index.Move(change.PhoneNumber, Entry(change.Before!), ours ? Entry(actual!) : null);
                 if (ours && actual!.OperationId == change.OperationId)
-                    await Task.WhenAll(events.Landed(workspaceId, change, actual), Audit(change, actual));
+                    await Landed(change, actual);
                 break;
             case NumberChangeKind.Delete:
                 // The user asked for the delete and we wrote it down: finish it.
                 if (ours) await number.Release(workspaceId, actual!.TrunkId, change.OperationId);
                 await index.Move(change.PhoneNumber, Entry(change.Before!), null);
-                await Task.WhenAll(events.Landed(workspaceId, change, null), Audit(change, null));
+                await Landed(change, null);
                 break;
         }
         logger.LogInformation("Settled an interrupted {Kind} of a number in workspace {WorkspaceId}", change.Kind, workspaceId);
@@ -174,8 +174,15 @@ internal sealed class NumberChanges(
 
     public static IndexEntry Entry(NumberAssignment a) => new(a.WorkspaceId, a.TrunkId, a.AgentId);
 
-    private Task Audit(PendingNumberChange change, NumberAssignment? after) =>
-        AuditEntryOf(change, after) is { } entry ? audit.Write(workspaceId, entry) : Task.CompletedTask;
+    /// <summary>The webhooks' event and the audit entry of a change that landed, in one packet.</summary>
+    private Task Landed(PendingNumberChange change, NumberAssignment? after)
+    {
+        var batch = audit.Batch();
+        var written = Task.WhenAll(events.Landed(batch, workspaceId, change, after),
+            AuditEntryOf(change, after) is { } entry ? audit.Write(batch, workspaceId, [entry]) : Task.CompletedTask);
+        batch.Execute();
+        return written;
+    }
 
     /// <param name="after">The number as the change left it (an add or a reassign that landed), null for a delete.</param>
     private AuditEntry? AuditEntryOf(PendingNumberChange change, NumberAssignment? after)
