@@ -135,7 +135,14 @@ internal sealed class AuditLog([FromKeyedServices("redis")] IConnectionMultiplex
         return new AuditEntry(id, at, actor.Actor, actor.Source, action, targetType, targetId, before?.ToJsonString(), after?.ToJsonString());
     }
 
+    /// <summary>Properties records compute from their fields (an agent's unavailableReason): not fields of their own.</summary>
+    private static readonly string[] Derived = ["unavailableReason"];
+
     /// <summary>The fields of a record as the API names them (camelCase, enums as text).</summary>
-    public static JsonObject? Fields<T>(T? value) where T : class =>
-        value is null ? null : JsonSerializer.SerializeToNode(value, Json) as JsonObject;
+    public static JsonObject? Fields<T>(T? value) where T : class
+    {
+        if (value is null || JsonSerializer.SerializeToNode(value, Json) is not JsonObject fields) return null;
+        foreach (var name in Derived) fields.Remove(name);
+        return fields;
+    }
 }

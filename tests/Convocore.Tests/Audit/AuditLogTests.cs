@@ -59,6 +59,7 @@ public sealed class AuditLogTests(ConvocoreSystem system)
         Assert.Equal((keyId, "api"), (S(agentCreated, "actor"), S(agentCreated, "source")));
         Assert.Null(agentCreated["before"]);
         Assert.Equal("Reception", agentCreated["after"]!["title"]!.GetValue<string>());
+        Assert.Equal(["title", "voiceEnabled", "voice"], agentCreated["after"]!.AsObject().Select(p => p.Key));
         var renamed = entries.Single("agent.updated", agent);
         // Only what changed: the title, not the voice.
         Assert.Equal("""{"title":"Reception"}""", renamed["before"]!.ToJsonString());
