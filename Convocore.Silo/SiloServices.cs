@@ -22,6 +22,8 @@ internal static class SiloServices
         services.AddSingleton<NumberIndex>();
         services.TryAddSingleton<NumberChangeProbe>();
         services.AddHostedService<PendingChangeSweeper>();
+        services.AddSingleton<Audit.AuditLog>();
+        services.AddHostedService<Audit.AuditOutboxSweeper>();
         services.AddOptions<AsteriskOptions>().BindConfiguration(AsteriskOptions.Section);
         services.AddSingleton<RoutingMetrics>();
         services.AddOptions<RoutingOptions>().BindConfiguration(RoutingOptions.Section);

@@ -5,7 +5,7 @@ namespace Convocore.Contracts.Webhooks;
 
 /// <summary>The call-event webhooks of one workspace (keyed by the workspace id), and their deliveries.</summary>
 [Alias("convocore.webhooks")]
-public interface IWebhooksGrain : IGrainWithStringKey
+public interface IWebhooksGrain : IGrainWithStringKey, Audit.IAuditedGrain
 {
     /// <summary>Registers a receiver; the answer holds its signing secret, which is never given out again.</summary>
     Task<Outcome<CreatedWebhook>> Add(string? url, IReadOnlyList<string>? events);

@@ -8,7 +8,7 @@ namespace Convocore.Contracts.Workspaces;
 /// that authenticating a request never waits behind a number change in flight.
 /// </summary>
 [Alias("convocore.api-keys")]
-public interface IApiKeysGrain : IGrainWithStringKey
+public interface IApiKeysGrain : IGrainWithStringKey, Audit.IAuditedGrain
 {
     Task<IssuedApiKey> Issue();
     Task<Outcome<Done>> Revoke(string keyId);

@@ -13,7 +13,7 @@ namespace Convocore.Contracts.Workspaces;
 /// <see cref="IApiKeysGrain"/>'s.
 /// </summary>
 [Alias("convocore.workspace")]
-public interface IWorkspaceGrain : IGrainWithStringKey
+public interface IWorkspaceGrain : IGrainWithStringKey, Audit.IAuditedGrain
 {
     Task<Outcome<CreatedWorkspace>> Create(string name, Plan plan);
     [AlwaysInterleave]

@@ -1,3 +1,5 @@
+using Convocore.Contracts.Audit;
+using Convocore.Silo.Audit;
 using Convocore.Contracts.Agents;
 using Convocore.Silo.Numbers;
 using Convocore.Silo.Routing;
@@ -11,7 +13,9 @@ internal interface IAgentWriter : IAgentGrain, IWorkspaceRecordWriter<AgentDraft
 internal sealed class AgentGrain(
     [PersistentState("agent")] IPersistentState<WorkspaceRecordState<AgentDraft>> state,
     NumberIndex index,
-    RouteInvalidator routes) : WorkspaceRecordGrain<AgentDraft>(state, routes, RoutingTableKind.Agent), IAgentWriter
+    RouteInvalidator routes,
+    AuditLog audit,
+    ILogger<AgentGrain> logger) : WorkspaceRecordGrain<AgentDraft>(state, routes, RoutingTableKind.Agent, audit, AuditTargets.Agent, logger), IAgentWriter
 {
     public async Task<AgentInfo?> Get()
     {

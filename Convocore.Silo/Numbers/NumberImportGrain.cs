@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Convocore.Contracts.Audit;
 using Convocore.Contracts.Common;
 using Convocore.Contracts.Numbers;
 using Convocore.Contracts.Workspaces;
@@ -20,6 +21,8 @@ internal sealed class NumberImportState
     [Id(7)] public string? Message { get; set; }
     [Id(8)] public DateTimeOffset StartedAt { get; set; }
     [Id(9)] public DateTimeOffset? FinishedAt { get; set; }
+    /// <summary>Who started the import: its rows' audit entries name them, with the source "import".</summary>
+    [Id(10)] public AuditActor? StartedBy { get; set; }
 }
 
 /// <summary>
@@ -78,6 +81,7 @@ internal sealed class NumberImportGrain(
             Rows = rows.ToList(),
             Results = Duplicates(rows).ToList(),
             StartedAt = clock.GetUtcNow(),
+            StartedBy = AuditContext.Current,
         };
         processed = 0;
         await state.WriteStateAsync();
@@ -157,6 +161,7 @@ internal sealed class NumberImportGrain(
     {
         var s = state.State;
         var sinceStored = 0;
+        AuditContext.Set(new AuditActor((s.StartedBy ?? AuditActor.System).Actor, AuditSources.Import));
         foreach (var batch in Batches(s.Rows, s.Results, s.Processed, includeDone: true))
         {
             // Duplicates are errors already; every other row is decided again, so a row applied before a crash reads unchanged.

@@ -1,3 +1,5 @@
+using Convocore.Contracts.Audit;
+using Convocore.Silo.Audit;
 using Convocore.Contracts.Agents;
 using Convocore.Contracts.Common;
 using Convocore.Contracts.Numbers;
@@ -14,7 +16,9 @@ internal interface ITrunkWriter : ITrunkGrain, IWorkspaceRecordWriter<TrunkDraft
 internal sealed class TrunkGrain(
     [PersistentState("trunk")] IPersistentState<WorkspaceRecordState<TrunkDraft>> state,
     NumberIndex index,
-    RouteInvalidator routes) : WorkspaceRecordGrain<TrunkDraft>(state, routes, RoutingTableKind.Trunk), ITrunkWriter
+    RouteInvalidator routes,
+    AuditLog audit,
+    ILogger<TrunkGrain> logger) : WorkspaceRecordGrain<TrunkDraft>(state, routes, RoutingTableKind.Trunk, audit, AuditTargets.Trunk, logger), ITrunkWriter
 {
     public async Task<TrunkInfo?> Get()
     {

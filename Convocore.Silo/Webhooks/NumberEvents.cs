@@ -21,7 +21,11 @@ internal sealed class NumberEvents([FromKeyedServices("redis")] IConnectionMulti
     public RedisKey Stream { get; } = (configuration["Convocore:Redis:KeyPrefix"] ?? "convocore:") + "number-events";
 
     /// <param name="after">The number as it is now (an add or a reassign), null for a delete.</param>
-    public Task Landed(string workspaceId, PendingNumberChange change, NumberAssignment? after)
+    public Task Landed(string workspaceId, PendingNumberChange change, NumberAssignment? after) =>
+        Landed(redis.GetDatabase(), workspaceId, change, after);
+
+    /// <param name="db">A batch, to send the event in one packet with the change's audit entry (one fsync rather than two).</param>
+    public Task Landed(IDatabaseAsync db, string workspaceId, PendingNumberChange change, NumberAssignment? after)
     {
         var (type, shown) = change.Kind switch
         {
@@ -36,7 +40,7 @@ internal sealed class NumberEvents([FromKeyedServices("redis")] IConnectionMulti
             new("id", "evt" + change.OperationId.ToString("N")), new("type", type), new("ws", workspaceId), new("number", change.PhoneNumber),
             new("at", clock.GetUtcNow().ToUnixTimeMilliseconds()), new("data", Data(change.PhoneNumber, shown!, type == WebhookEventTypes.NumberDeleted)),
         ];
-        return redis.GetDatabase().StreamAddAsync(Stream, fields, maxLength: MaxLength, useApproximateMaxLength: true);
+        return db.StreamAddAsync(Stream, fields, maxLength: MaxLength, useApproximateMaxLength: true);
     }
 
     private static string Data(string phoneNumber, NumberAssignment a, bool deleted)

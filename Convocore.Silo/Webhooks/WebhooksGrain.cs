@@ -1,4 +1,6 @@
+using Convocore.Contracts.Audit;
 using Convocore.Contracts.Common;
+using Convocore.Silo.Audit;
 using Convocore.Contracts.Webhooks;
 using Convocore.Silo.Outbound;
 
@@ -8,6 +10,8 @@ namespace Convocore.Silo.Webhooks;
 internal sealed class WebhooksState
 {
     [Id(0)] public List<WebhookRecord> Webhooks { get; set; } = [];
+    /// <summary>Audit entries of the last change, written with it (<see cref="AuditOutbox"/>).</summary>
+    [Id(1)] public List<AuditEntry> Audit { get; set; } = [];
 }
 
 /// <summary>The secret is kept as it is (the sender signs with it); it is only ever given out in the answer that creates it.</summary>
@@ -24,9 +28,32 @@ internal sealed class WebhooksGrain(
     [PersistentState("webhooks")] IPersistentState<WebhooksState> state,
     OutboundTargets targets,
     DeliveryStore deliveries,
-    TimeProvider clock) : Grain, IWebhooksGrain
+    TimeProvider clock,
+    AuditLog audit,
+    ILogger<WebhooksGrain> logger) : Grain, IWebhooksGrain
 {
+    private AuditOutbox outbox = null!;
+
     private string WorkspaceId => this.GetPrimaryKeyString();
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        outbox = new AuditOutbox(audit, WorkspaceId, AuditOutbox.Member(AuditOutboxSweeper.Webhooks, WorkspaceId), logger);
+        await outbox.Recover(state.State.Audit);
+    }
+
+    public Task FlushAudit() => outbox.Flush(state.State.Audit);
+
+    /// <summary>Puts memory back; a write that timed out may still have landed, so the next activation reads what Redis holds (entries included).</summary>
+    private void WriteFailed(Action undo)
+    {
+        undo();
+        DeactivateOnIdle();
+    }
+
+    /// <summary>What the log shows of a webhook: never its secret.</summary>
+    private static System.Text.Json.Nodes.JsonObject Shown(WebhookRecord w) =>
+        new() { ["url"] = w.Url, ["events"] = new System.Text.Json.Nodes.JsonArray(w.Events.Select(e => (System.Text.Json.Nodes.JsonNode?)e).ToArray()) };
 
     public async Task<Outcome<CreatedWebhook>> Add(string? url, IReadOnlyList<string>? events)
     {
@@ -36,8 +63,9 @@ internal sealed class WebhooksGrain(
         if (state.State.Webhooks.Count >= WebhookRules.MaxPerWorkspace) return Failure.Forbidden(WebhookRules.LimitReached);
         var record = new WebhookRecord(Ids.New(), url!, WebhookEventTypes.All.Where(events.Contains).ToArray(), OutboundSignature.NewSecret(),
             clock.GetUtcNow());
+        var entry = AuditLog.Entry(AuditActions.WebhookCreated, AuditTargets.Webhook, record.Id, null, Shown(record), outbox.Actor, record.CreatedAt);
         state.State.Webhooks.Add(record);
-        await state.WriteStateAsync();
+        await outbox.Write(state.State.Audit, [entry], () => state.WriteStateAsync(), () => WriteFailed(() => state.State.Webhooks.Remove(record)));
         return new CreatedWebhook(Info(record), record.Secret);
     }
 
@@ -46,8 +74,11 @@ internal sealed class WebhooksGrain(
 
     public async Task<Outcome<Done>> Remove(string webhookId)
     {
-        if (state.State.Webhooks.RemoveAll(w => w.Id == webhookId) == 0) return Failure.NotFound(WebhookRules.NotFound);
-        await state.WriteStateAsync();
+        if (Find(webhookId) is not { } record) return Failure.NotFound(WebhookRules.NotFound);
+        var entry = AuditLog.Entry(AuditActions.WebhookDeleted, AuditTargets.Webhook, webhookId, Shown(record), null, outbox.Actor, outbox.Now);
+        var at = state.State.Webhooks.IndexOf(record);
+        state.State.Webhooks.RemoveAt(at);
+        await outbox.Write(state.State.Audit, [entry], () => state.WriteStateAsync(), () => WriteFailed(() => state.State.Webhooks.Insert(at, record)));
         await deliveries.Forget(webhookId);
         return Done.Instance;
     }

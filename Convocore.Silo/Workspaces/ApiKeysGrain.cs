@@ -1,7 +1,9 @@
 using System.Security.Cryptography;
 using System.Text;
+using Convocore.Contracts.Audit;
 using Convocore.Contracts.Common;
 using Convocore.Contracts.Workspaces;
+using Convocore.Silo.Audit;
 using Orleans.Storage;
 
 namespace Convocore.Silo.Workspaces;
@@ -10,6 +12,8 @@ namespace Convocore.Silo.Workspaces;
 internal sealed class ApiKeysState
 {
     [Id(0)] public List<ApiKeyRecord> Keys { get; set; } = [];
+    /// <summary>Audit entries of the last change, written with it (<see cref="AuditOutbox"/>).</summary>
+    [Id(1)] public List<AuditEntry> Audit { get; set; } = [];
 }
 
 [GenerateSerializer, Immutable, Alias("convocore.api-key-record")]
@@ -19,12 +23,18 @@ internal sealed record ApiKeyRecord([property: Id(0)] string KeyId, [property: I
 internal sealed class ApiKeysGrain(
     [PersistentState("api-keys")] IPersistentState<ApiKeysState> state,
     [FromKeyedServices(StoredState.Storage)] IGrainStorage storage,
-    TimeProvider clock) : Grain, IApiKeysGrain
+    TimeProvider clock,
+    AuditLog audit,
+    ILogger<ApiKeysGrain> logger) : Grain, IApiKeysGrain
 {
+    private AuditOutbox outbox = null!;
+
     private string WorkspaceId => this.GetPrimaryKeyString();
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        outbox = new AuditOutbox(audit, WorkspaceId, AuditOutbox.Member(AuditOutboxSweeper.ApiKeys, WorkspaceId), logger);
+        await outbox.Recover(state.State.Audit);
         if (state.RecordExists) return;
         // Keys issued before they had a grain of their own are in the workspace's state: take them over once.
         var workspace = await storage.Read<WorkspaceState>(WorkspaceGrain.StateName, GrainFactory.GetGrain<IWorkspaceGrain>(WorkspaceId).GetGrainId());
@@ -37,17 +47,32 @@ internal sealed class ApiKeysGrain(
     {
         var secret = ApiKeys.NewSecret();
         var record = new ApiKeyRecord(Ids.New(), ApiKeys.Hash(secret), clock.GetUtcNow());
+        var entry = AuditLog.Entry(AuditActions.ApiKeyCreated, AuditTargets.ApiKey, record.KeyId, null, Shown(record), outbox.Actor, record.CreatedAt);
         state.State.Keys.Add(record);
-        await state.WriteStateAsync();
+        await outbox.Write(state.State.Audit, [entry], () => state.WriteStateAsync(), () => WriteFailed(() => state.State.Keys.Remove(record)));
         return new IssuedApiKey(record.KeyId, ApiKeys.Format(WorkspaceId, secret), record.CreatedAt);
     }
 
     public async Task<Outcome<Done>> Revoke(string keyId)
     {
-        if (state.State.Keys.RemoveAll(k => k.KeyId == keyId) == 0) return Failure.NotFound("API key not found");
-        await state.WriteStateAsync();
+        if (state.State.Keys.Find(k => k.KeyId == keyId) is not { } record) return Failure.NotFound("API key not found");
+        var entry = AuditLog.Entry(AuditActions.ApiKeyRevoked, AuditTargets.ApiKey, keyId, Shown(record), null, outbox.Actor, outbox.Now);
+        state.State.Keys.Remove(record);
+        await outbox.Write(state.State.Audit, [entry], () => state.WriteStateAsync(), () => WriteFailed(() => state.State.Keys.Add(record)));
         return Done.Instance;
     }
+
+    public Task FlushAudit() => outbox.Flush(state.State.Audit);
+
+    /// <summary>Puts memory back; a write that timed out may still have landed, so the next activation reads what Redis holds (entries included).</summary>
+    private void WriteFailed(Action undo)
+    {
+        undo();
+        DeactivateOnIdle();
+    }
+
+    /// <summary>What the log shows of a key: never its hash.</summary>
+    private static System.Text.Json.Nodes.JsonObject Shown(ApiKeyRecord key) => new() { ["keyId"] = key.KeyId, ["createdAt"] = key.CreatedAt };
 
     public Task<string?> Authenticate(string secret)
     {

@@ -1,4 +1,6 @@
+using Convocore.Contracts.Audit;
 using Convocore.Contracts.Numbers;
+using Convocore.Silo.Audit;
 using Convocore.Silo.Numbers;
 using Convocore.Silo.Webhooks;
 
@@ -9,13 +11,17 @@ namespace Convocore.Silo.Workspaces;
 /// workspace's state first (pending), then the phone number grain is changed (the commit point: one write there), then
 /// the Redis lists are brought in line, then the pending entry is removed. A crash at any step leaves a pending entry,
 /// and <see cref="SettleAll"/> (on the next activation, or from the sweeper) completes the change from what the phone
-/// number grain says, so a number ends up either fully configured or absent.
+/// number grain says, so a number ends up either fully configured or absent. The audit entry (and the webhooks' event) of
+/// a change is written once the commit point has passed and before the change is crossed off, by the change itself or by
+/// whoever settles it; its id comes from the change's operation id, so settling a change twice logs it once, and a change
+/// whose commit point was not reached logs nothing.
 /// </summary>
 internal sealed class NumberChanges(
     string workspaceId,
     IPersistentState<WorkspaceState> state,
     NumberIndex index,
     NumberEvents events,
+    AuditLog audit,
     IGrainFactory grains,
     ILogger logger)
 {
@@ -40,7 +46,8 @@ internal sealed class NumberChanges(
         try
         {
             var result = await steps();
-            await events.Landed(workspaceId, change, after(result));
+            var now = after(result);
+            await Landed(change, now);
             await Finish(change);
             return result;
         }
@@ -63,7 +70,8 @@ internal sealed class NumberChanges(
     /// <see cref="Apply{T}"/> for many numbers at once (an import's batch): one write notes them all pending, their steps run
     /// together, one write crosses them all off. A crash leaves each entry for <see cref="SettleAll"/>, as for one change.
     /// </summary>
-    public async Task<T> ApplyAll<T>(IReadOnlyCollection<PendingNumberChange> batch, Func<Task<T>> steps, Func<Task> settle)
+    /// <param name="steps">The number as each change left it (in the batch's order), null for one that did not land.</param>
+    public async Task<NumberAssignment?[]> ApplyAll(IReadOnlyList<PendingNumberChange> batch, Func<Task<NumberAssignment?[]>> steps, Func<Task> settle)
     {
         if (batch.Count == 0) return await steps();
         foreach (var change in batch) state.State.Pending[change.PhoneNumber] = change;
@@ -71,6 +79,7 @@ internal sealed class NumberChanges(
         try
         {
             var result = await steps();
+            await audit.Write(workspaceId, batch.Select((c, i) => AuditEntryOf(c, result[i])).OfType<AuditEntry>().ToArray());
             foreach (var change in batch) state.State.Pending.Remove(change.PhoneNumber);
             await state.WriteStateAsync();
             return result;
@@ -118,18 +127,19 @@ internal sealed class NumberChanges(
                 if (ours && actual!.OperationId == change.OperationId)
                 {
                     await index.Move(change.PhoneNumber, null, Entry(actual));
-                    await events.Landed(workspaceId, change, actual);
+                    await Landed(change, actual);
                 }
                 break;
             case NumberChangeKind.Reassign:
                 await index.Move(change.PhoneNumber, Entry(change.Before!), ours ? Entry(actual!) : null);
-                if (ours && actual!.OperationId == change.OperationId) await events.Landed(workspaceId, change, actual);
+                if (ours && actual!.OperationId == change.OperationId)
+                    await Landed(change, actual);
                 break;
             case NumberChangeKind.Delete:
                 // The user asked for the delete and we wrote it down: finish it.
                 if (ours) await number.Release(workspaceId, actual!.TrunkId, change.OperationId);
                 await index.Move(change.PhoneNumber, Entry(change.Before!), null);
-                await events.Landed(workspaceId, change, null);
+                await Landed(change, null);
                 break;
         }
         logger.LogInformation("Settled an interrupted {Kind} of a number in workspace {WorkspaceId}", change.Kind, workspaceId);
@@ -164,4 +174,39 @@ internal sealed class NumberChanges(
 
     public static IndexEntry Entry(NumberAssignment a) =>
         new(a.WorkspaceId, a.TrunkId, a.AgentId, a.Fallback is { Kind: FallbackKind.Agent } fallback ? fallback.Target : null);
+
+    /// <summary>The webhooks' event and the audit entry of a change that landed, in one packet.</summary>
+    private Task Landed(PendingNumberChange change, NumberAssignment? after)
+    {
+        var batch = audit.Batch();
+        var written = Task.WhenAll(events.Landed(batch, workspaceId, change, after),
+            AuditEntryOf(change, after) is { } entry ? audit.Write(batch, workspaceId, [entry]) : Task.CompletedTask);
+        batch.Execute();
+        return written;
+    }
+
+    /// <param name="after">The number as the change left it (an add or a reassign that landed), null for a delete.</param>
+    private AuditEntry? AuditEntryOf(PendingNumberChange change, NumberAssignment? after)
+    {
+        var action = change.Kind switch
+        {
+            NumberChangeKind.Add when after is not null => AuditActions.NumberAdded,
+            NumberChangeKind.Reassign when after is not null => AuditActions.NumberUpdated,
+            NumberChangeKind.Delete when change.Before is not null => AuditActions.NumberDeleted,
+            _ => null,
+        };
+        if (action is null) return null;
+        var at = change.At == default ? audit.Now : change.At;
+        return AuditLog.Entry(action, AuditTargets.Number, change.PhoneNumber, Fields(change.Before), change.Kind == NumberChangeKind.Delete ? null : Fields(after),
+            change.Actor ?? AuditActor.System, at, change.OperationId);
+    }
+
+    private static System.Text.Json.Nodes.JsonObject? Fields(NumberAssignment? a) => a is null ? null : new()
+    {
+        ["trunkId"] = a.TrunkId,
+        ["agentId"] = a.AgentId,
+        ["region"] = a.Region.ToString(),
+        ["additionalParams"] = a.AdditionalParamsJson is null ? null : System.Text.Json.Nodes.JsonNode.Parse(a.AdditionalParamsJson),
+        ["fallback"] = a.Fallback is null ? null : new System.Text.Json.Nodes.JsonObject { ["type"] = a.Fallback.Kind.ToString().ToLowerInvariant(), ["target"] = a.Fallback.Target },
+    };
 }

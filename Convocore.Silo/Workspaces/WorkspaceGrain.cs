@@ -1,9 +1,11 @@
 using Convocore.Contracts.Agents;
+using Convocore.Contracts.Audit;
 using Convocore.Contracts.Common;
 using Convocore.Contracts.Numbers;
 using Convocore.Contracts.Trunks;
 using Convocore.Contracts.Workspaces;
 using Convocore.Silo.Agents;
+using Convocore.Silo.Audit;
 using Convocore.Silo.Numbers;
 using Convocore.Silo.Trunks;
 using Convocore.Silo.Webhooks;
@@ -22,12 +24,14 @@ internal sealed class WorkspaceGrain(
     NumberEvents numberEvents,
     NumberChangeProbe probe,
     TimeProvider clock,
+    AuditLog audit,
     ILogger<WorkspaceGrain> logger) : Grain, IWorkspaceGrain
 {
     public const string StateName = "workspace";
     private const int MaxNameLength = 120;
     private readonly ObserverManager<IWorkspaceObserver> observers = new(WorkspaceObservers.Expiry, logger);
     private NumberChanges changes = null!;
+    private AuditOutbox outbox = null!;
     private int numberCount;
 
     private string Id => this.GetPrimaryKeyString();
@@ -35,7 +39,9 @@ internal sealed class WorkspaceGrain(
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        changes = new NumberChanges(Id, state, index, numberEvents, GrainFactory, logger);
+        changes = new NumberChanges(Id, state, index, numberEvents, audit, GrainFactory, logger);
+        outbox = new AuditOutbox(audit, Id, AuditOutbox.Member(AuditOutboxSweeper.Workspace, Id), logger);
+        await outbox.Recover(state.State.Audit);
         if (!Exists) return;
         await Reconcile();
     }
@@ -50,7 +56,9 @@ internal sealed class WorkspaceGrain(
         state.State.Name = name.Trim();
         state.State.Plan = plan;
         state.State.CreatedAt = clock.GetUtcNow();
-        await state.WriteStateAsync();
+        var entry = AuditLog.Entry(AuditActions.WorkspaceCreated, AuditTargets.Workspace, Id, null,
+            new() { ["name"] = state.State.Name, ["plan"] = plan.ToString() }, outbox.Actor, state.State.CreatedAt);
+        await outbox.Write(state.State.Audit, [entry], () => state.WriteStateAsync(), () => WriteFailed(() => state.State.Name = null));
         return new CreatedWorkspace(Summary(), key);
     }
 
@@ -59,8 +67,11 @@ internal sealed class WorkspaceGrain(
     public async Task<Outcome<WorkspaceSummary>> ChangePlan(Plan plan)
     {
         if (!Exists) return WorkspaceNotFound;
+        var before = state.State.Plan;
+        var entry = AuditLog.Entry(AuditActions.PlanChanged, AuditTargets.Workspace, Id, new() { ["plan"] = before.ToString() },
+            new() { ["plan"] = plan.ToString() }, outbox.Actor, outbox.Now);
         state.State.Plan = plan;
-        await state.WriteStateAsync();
+        await outbox.Write(state.State.Audit, [entry], () => state.WriteStateAsync(), () => WriteFailed(() => state.State.Plan = before));
         Changed(WorkspaceChangeKind.Plan);
         return Summary();
     }
@@ -72,7 +83,8 @@ internal sealed class WorkspaceGrain(
         var agentId = Contracts.Common.Ids.New();
         await Agent(agentId).Save(draft.Normalized());
         state.State.AgentIds.Add(agentId);
-        await state.WriteStateAsync();
+        var entry = AuditLog.Entry(AuditActions.AgentCreated, AuditTargets.Agent, agentId, null, AuditLog.Fields(draft.Normalized()), outbox.Actor, outbox.Now);
+        await outbox.Write(state.State.Audit, [entry], () => state.WriteStateAsync(), () => WriteFailed(() => state.State.AgentIds.Remove(agentId)));
         Changed(WorkspaceChangeKind.Agents);
         return (await Agent(agentId).Get())!;
     }
@@ -116,7 +128,8 @@ internal sealed class WorkspaceGrain(
         var trunkId = Contracts.Common.Ids.New();
         await Trunk(trunkId).Save(draft.Normalized());
         state.State.TrunkIds.Add(trunkId);
-        await state.WriteStateAsync();
+        var entry = AuditLog.Entry(AuditActions.TrunkCreated, AuditTargets.Trunk, trunkId, null, AuditLog.Fields(draft.Normalized()), outbox.Actor, outbox.Now);
+        await outbox.Write(state.State.Audit, [entry], () => state.WriteStateAsync(), () => WriteFailed(() => state.State.TrunkIds.Remove(trunkId)));
         Changed(WorkspaceChangeKind.Trunks, trunkId);
         return (await Trunk(trunkId).Get())!;
     }
@@ -170,7 +183,7 @@ internal sealed class WorkspaceGrain(
         var now = clock.GetUtcNow();
         var assignment = new NumberAssignment(Id, command.TrunkId, command.AgentId, command.Region ?? trunk.Region,
             command.AdditionalParamsJson, now, now, Guid.NewGuid(), command.Fallback);
-        var change = new PendingNumberChange(assignment.OperationId, NumberChangeKind.Add, phoneNumber, null, assignment);
+        var change = new PendingNumberChange(assignment.OperationId, NumberChangeKind.Add, phoneNumber, null, assignment, AuditContext.Current, now);
         var claimed = await changes.Apply(change, async () =>
         {
             if (!await Number(phoneNumber).Claim(assignment)) return false;
@@ -196,7 +209,7 @@ internal sealed class WorkspaceGrain(
         if (command.UnlessChangedFrom is { } expected && expected != new NumberSettings(current.AgentId, current.AdditionalParamsJson, current.Fallback))
             return Failure.Conflict(ConcurrentEdits.ChangedMeanwhile);
 
-        var change = new PendingNumberChange(Guid.NewGuid(), NumberChangeKind.Reassign, command.PhoneNumber, current, null);
+        var change = new PendingNumberChange(Guid.NewGuid(), NumberChangeKind.Reassign, command.PhoneNumber, current, null, AuditContext.Current, clock.GetUtcNow());
         var updated = await changes.Apply(change, async () =>
         {
             var updated = await Number(command.PhoneNumber).Reassign(Id, command.TrunkId, command.AgentId,
@@ -215,7 +228,7 @@ internal sealed class WorkspaceGrain(
         if (!state.State.TrunkIds.Contains(trunkId)) return Failure.NotFound(NumberRules.TrunkNotFound);
         if (await OwnedAssignment(trunkId, phoneNumber) is not { } current) return Failure.NotFound(NumberRules.NumberNotFound);
 
-        var change = new PendingNumberChange(Guid.NewGuid(), NumberChangeKind.Delete, phoneNumber, current, null);
+        var change = new PendingNumberChange(Guid.NewGuid(), NumberChangeKind.Delete, phoneNumber, current, null, AuditContext.Current, clock.GetUtcNow());
         await changes.Apply(change, async () =>
         {
             await Number(phoneNumber).Release(Id, trunkId, change.OperationId);
@@ -237,6 +250,7 @@ internal sealed class WorkspaceGrain(
         if (changes.Any) await Reconcile();
         var decisions = await (await Imports()).Decide(rows, 0);
         var now = clock.GetUtcNow();
+        var actor = AuditContext.Current;
         var batch = new List<(int Row, ImportDecision Decision, PendingNumberChange Change)>();
         for (var i = 0; i < decisions.Length; i++)
         {
@@ -245,10 +259,10 @@ internal sealed class WorkspaceGrain(
             if (d.Status == ImportRowStatus.Add)
             {
                 var assignment = new NumberAssignment(Id, d.TrunkId!, d.AgentId!, d.Region!.Value, d.AdditionalParamsJson, now, now, Guid.NewGuid(), d.Fallback);
-                batch.Add((i, d, new PendingNumberChange(assignment.OperationId, NumberChangeKind.Add, phoneNumber, null, assignment)));
+                batch.Add((i, d, new PendingNumberChange(assignment.OperationId, NumberChangeKind.Add, phoneNumber, null, assignment, actor, now)));
             }
             else if (d.Status == ImportRowStatus.Update)
-                batch.Add((i, d, new PendingNumberChange(Guid.NewGuid(), NumberChangeKind.Reassign, phoneNumber, d.Current, null)));
+                batch.Add((i, d, new PendingNumberChange(Guid.NewGuid(), NumberChangeKind.Reassign, phoneNumber, d.Current, null, actor, now)));
         }
         var results = decisions.Select(d => d.Result).ToArray();
         if (batch.Count == 0) return results;
@@ -257,7 +271,7 @@ internal sealed class WorkspaceGrain(
             () => Task.WhenAll(batch.Select(b => ApplyImported(b.Change, b.Decision))), Reconcile);
         for (var i = 0; i < batch.Count; i++)
         {
-            if (applied[i]) continue;
+            if (applied[i] is not null) continue;
             var row = batch[i].Row;
             results[row] = results[row] with
             {
@@ -265,29 +279,30 @@ internal sealed class WorkspaceGrain(
                 Message = batch[i].Change.Kind == NumberChangeKind.Add ? NumberRules.AlreadyExists : NumberRules.NumberNotFound,
             };
         }
-        numberCount += batch.Where((b, i) => applied[i] && b.Change.Kind == NumberChangeKind.Add).Count();
+        numberCount += batch.Where((b, i) => applied[i] is not null && b.Change.Kind == NumberChangeKind.Add).Count();
         Changed(WorkspaceChangeKind.Numbers);
         return results;
     }
 
     /// <summary>One change of an import's batch: the steps of <see cref="AddNumber"/> or <see cref="ReassignNumber"/>.</summary>
-    private async Task<bool> ApplyImported(PendingNumberChange change, ImportDecision decision)
+    /// <returns>The number as it is now, or null when the change did not land.</returns>
+    private async Task<NumberAssignment?> ApplyImported(PendingNumberChange change, ImportDecision decision)
     {
         var phoneNumber = change.PhoneNumber;
         if (change.Kind == NumberChangeKind.Add)
         {
             var assignment = change.Intended!;
-            if (!await Number(phoneNumber).Claim(assignment)) return false;
+            if (!await Number(phoneNumber).Claim(assignment)) return null;
             await probe.Committed(change.Kind, phoneNumber);
             await index.Move(phoneNumber, null, NumberChanges.Entry(assignment));
-            return true;
+            return assignment;
         }
         var before = change.Before!;
         var updated = await Number(phoneNumber).Reassign(Id, before.TrunkId, decision.AgentId!, decision.AdditionalParamsJson,
             replaceParams: true, change.OperationId, decision.Fallback);
         await probe.Committed(change.Kind, phoneNumber);
         await index.Move(phoneNumber, NumberChanges.Entry(before), updated is null ? null : NumberChanges.Entry(updated));
-        return updated is not null;
+        return updated;
     }
 
     private async Task<ImportDecisions> Imports() => new(Id, await ListAgents(), await ListTrunks(), QuotaFailure, GrainFactory);
@@ -297,6 +312,15 @@ internal sealed class WorkspaceGrain(
         var settled = await changes.SettleAll();
         numberCount = await index.CountInWorkspace(Id);
         if (settled) Changed(WorkspaceChangeKind.Numbers);
+    }
+
+    public Task FlushAudit() => outbox.Flush(state.State.Audit);
+
+    /// <summary>Puts memory back; a write that timed out may still have landed, so the next activation reads what Redis holds (entries included).</summary>
+    private void WriteFailed(Action undo)
+    {
+        undo();
+        DeactivateOnIdle();
     }
 
     public Task Subscribe(IWorkspaceObserver observer)

@@ -1,3 +1,4 @@
+using Convocore.Contracts.Audit;
 using Convocore.Contracts.Numbers;
 using Convocore.Contracts.Workspaces;
 
@@ -16,6 +17,9 @@ internal sealed class WorkspaceState
 
     /// <summary>Number changes begun and not yet finished: normally none, at most an import's batch.</summary>
     [Id(6)] public Dictionary<string, PendingNumberChange> Pending { get; set; } = [];
+
+    /// <summary>Audit entries of the last change to the workspace itself, written with it (<see cref="Audit.AuditOutbox"/>).</summary>
+    [Id(7)] public List<AuditEntry> Audit { get; set; } = [];
 }
 
 internal enum NumberChangeKind
@@ -28,7 +32,8 @@ internal enum NumberChangeKind
 /// <summary>
 /// A number change written down before its first step, so that whoever activates the workspace next can tell
 /// how far it got. <see cref="Before"/> is the number's assignment when the change began (none for an add);
-/// <see cref="Intended"/> is what an add claims.
+/// <see cref="Intended"/> is what an add claims. <see cref="Actor"/> and <see cref="At"/> make its audit entry, whoever
+/// finishes it (null and default in changes written before the audit log).
 /// </summary>
 [GenerateSerializer, Immutable, Alias("convocore.pending-number-change")]
 internal sealed record PendingNumberChange(
@@ -36,4 +41,6 @@ internal sealed record PendingNumberChange(
     [property: Id(1)] NumberChangeKind Kind,
     [property: Id(2)] string PhoneNumber,
     [property: Id(3)] NumberAssignment? Before,
-    [property: Id(4)] NumberAssignment? Intended);
+    [property: Id(4)] NumberAssignment? Intended,
+    [property: Id(5)] AuditActor? Actor = null,
+    [property: Id(6)] DateTimeOffset At = default);

@@ -7,6 +7,7 @@ import { showAnalytics, hideAnalytics } from './analytics.js';
 import { wireRouteCheck } from './route-check.js';
 import { wireImport } from './import.js';
 import { showSettings, hideSettings } from './settings.js';
+import { showAudit, hideAudit } from './audit.js';
 import { state, onRender, reload, readAll, staleAfter, limitState, Everything } from './workspace.js';
 import { wireConfirm } from './confirm.js';
 import { wireTrunks } from './trunks-view.js';
@@ -18,6 +19,7 @@ const Pages = [
   { view: 'numbers-view', nav: 'nav-numbers', hash: '' },
   { view: 'analytics-view', nav: 'nav-analytics', hash: '#/analytics' },
   { view: 'settings-view', nav: 'nav-settings', hash: '#/settings' },
+  { view: 'audit-view', nav: 'nav-audit', hash: '#/audit' },
 ];
 
 function renderHeader() {
@@ -49,6 +51,8 @@ function route() {
   else hideAnalytics();
   if (page.view === 'settings-view') showSettings($('settings-view'));
   else hideSettings();
+  if (page.view === 'audit-view') showAudit($('audit-view'));
+  else hideAudit();
   show(page.view);
 }
 

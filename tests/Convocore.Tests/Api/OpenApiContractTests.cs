@@ -319,6 +319,9 @@ public sealed class OpenApiContractTests(ConvocoreSystem system)
         await c.Send("POST", $"/api/webhooks/{webhook}/deliveries/evt000000000000/redeliver", key);
         await c.Send("DELETE", $"/api/webhooks/{webhook}", key);
         await c.Send("DELETE", $"/api/webhooks/{webhook}", key);
+        await c.Send("GET", "/api/audit?limit=2", key);
+        await c.Send("GET", "/api/audit?cursor=nope", key);
+        await c.Send("GET", "/api/audit", op);
 
         // Analytics over calls of both kinds, so the rows and volumes are checked too.
         await RecordCalls(workspaceId, trunk, agent, number, key);
