@@ -39,7 +39,14 @@ internal static class SiloServices
         services.AddHostedService(sp => sp.GetRequiredService<TestCalls.TestCallAnnouncer>());
         // An ARI connection lives on one silo; when that silo crashes, calls go unanswered until membership
         // declares it dead. Probing every second (three misses) brings a takeover within 5 s instead of ~14 s.
-        services.Configure<ClusterMembershipOptions>(options => options.ProbeTimeout = TimeSpan.FromSeconds(1));
+        // A silo joining checks it can reach every active member whose heartbeat in the table is fresh: a silo that died
+        // alone (nobody left to vote it dead) keeps a replacement from joining until its heartbeat is stale, two publish
+        // periods. Orleans' default period, 30 s, held a restarted sole silo back for a minute; 5 s makes it ten seconds.
+        services.Configure<ClusterMembershipOptions>(options =>
+        {
+            options.ProbeTimeout = TimeSpan.FromSeconds(1);
+            options.IAmAliveTablePublishTimeout = TimeSpan.FromSeconds(5);
+        });
         // Orleans remembers where each grain it looked up lives, deactivated ones too, up to a million by default. A caller
         // dialling random numbers activates a phone number grain per number and would grow that cache by ~300 bytes each
         // (BENCHMARKS.md, unknown DIDs): bounded to what a busy cluster's active grains need.

@@ -3,11 +3,12 @@ using Convocore.AriSimulator;
 using Convocore.Tests.Infrastructure;
 using Convocore.Tests.Numbers;
 using Convocore.Tests.Webhooks;
+using Xunit.Abstractions;
 
 namespace Convocore.Tests.Reliability;
 
 /// <summary>A real silo process killed (SIGKILL) while a webhook request is in flight; a new silo delivers everything, per call in order.</summary>
-public sealed class WebhookSiloCrashTests : IAsyncLifetime
+public sealed class WebhookSiloCrashTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
     private static readonly string[] CallTypes = ["call.started", "call.routed", "call.ended"];
@@ -49,8 +50,16 @@ public sealed class WebhookSiloCrashTests : IAsyncLifetime
         killed.SetResult();
         cluster.Silos.Add(SiloProcess.Start(cluster.Redis, cluster.Asterisk, "silo-1", Settings));
 
-        await Eventually.True(() => Task.FromResult(receiver.Delivered.Select(r => r.EventId).Distinct().Count() == 15),
-            "every event of the five calls delivered after the restart", seconds: 90);
+        try
+        {
+            await Eventually.True(() => Task.FromResult(receiver.Delivered.Select(r => r.EventId).Distinct().Count() == 15),
+                "every event of the five calls delivered after the restart", seconds: 90);
+        }
+        finally
+        {
+            output.WriteLine("delivered: " + string.Join(", ", receiver.Delivered.Select(r => $"{r.CallId}:{r.Type}")));
+            foreach (var silo in cluster.Silos) output.WriteLine(silo.Log);
+        }
         foreach (var call in calls)
         {
             var delivered = receiver.Delivered.Where(r => r.CallId == call).Select(r => r.Type).ToList();
