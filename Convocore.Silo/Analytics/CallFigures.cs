@@ -109,7 +109,7 @@ internal sealed class CallFigures(CallStore store)
         private readonly Dictionary<string, long> regions = new(StringComparer.Ordinal);
         private readonly Dictionary<int, long> histogram = [];
         private readonly Dictionary<long, long> perHour = [];
-        private readonly Dictionary<string, (long Total, long Routed, long Last)> numbers = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, (long Total, long Routed, long Fallback, long Last)> numbers = new(StringComparer.Ordinal);
 
         public long Durations { get; private set; }
         public List<long> EdgeDurations { get; } = [];
@@ -150,6 +150,7 @@ internal sealed class CallFigures(CallStore store)
                         break;
                     case 'c' when byNumber: numbers[key] = numbers.GetValueOrDefault(key) with { Total = numbers.GetValueOrDefault(key).Total + value }; break;
                     case 'o' when byNumber: numbers[key] = numbers.GetValueOrDefault(key) with { Routed = numbers.GetValueOrDefault(key).Routed + value }; break;
+                    case 'x' when byNumber: numbers[key] = numbers.GetValueOrDefault(key) with { Fallback = numbers.GetValueOrDefault(key).Fallback + value }; break;
                     case 'l' when byNumber: numbers[key] = numbers.GetValueOrDefault(key) with { Last = Math.Max(numbers.GetValueOrDefault(key).Last, value) }; break;
                 }
             }
@@ -187,8 +188,8 @@ internal sealed class CallFigures(CallStore store)
             perHour[hour] = perHour.GetValueOrDefault(hour) + 1;
             if (!byNumber) return;
             var number = call.PhoneNumber ?? call.Dialed;
-            var (t, o, last) = numbers.GetValueOrDefault(number);
-            numbers[number] = (t + 1, o + (ok ? 1 : 0), Math.Max(last, started));
+            var (t, o, f, last) = numbers.GetValueOrDefault(number);
+            numbers[number] = (t + 1, o + (ok ? 1 : 0), f + (call.Outcome == CallOutcome.Fallback ? 1 : 0), Math.Max(last, started));
         }
 
         /// <summary>The histogram bucket holding the rank-th smallest duration, and its rank within the bucket.</summary>
@@ -235,7 +236,7 @@ internal sealed class CallFigures(CallStore store)
                 byRegion,
                 numbers.Where(n => n.Value.Total > 0)
                     .OrderByDescending(n => n.Value.Total).ThenBy(n => n.Key, StringComparer.Ordinal)
-                    .Select(n => new NumberVolume(n.Key, (int)n.Value.Total, (int)n.Value.Routed, (int)(n.Value.Total - n.Value.Routed),
+                    .Select(n => new NumberVolume(n.Key, (int)n.Value.Total, (int)n.Value.Routed, (int)(n.Value.Total - n.Value.Routed - n.Value.Fallback),
                         DateTimeOffset.FromUnixTimeMilliseconds(n.Value.Last))).ToArray(),
                 (int)fallbacks,
                 fallbackReasons.OrderBy(r => r.Key, StringComparer.Ordinal).ToDictionary(r => r.Key, r => (int)r.Value, StringComparer.Ordinal));

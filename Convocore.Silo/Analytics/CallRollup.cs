@@ -12,7 +12,7 @@ namespace Convocore.Silo.Analytics;
 ///   <c>b:{reason}</c> handed to the number's fallback by the reason its agent could not take it,
 ///   <c>g:{region}</c>, <c>dn</c>/<c>ds</c> routed calls with a duration and their sum in ms, <c>h:{bucket}</c> the
 ///   duration histogram (<see cref="Bucket"/>); a day also <c>t:{HH}</c> calls per hour of that day; the bucket's own
-///   (not a number's) also <c>c:/o:/l:{number}</c> calls, routed, last start (Unix ms) per number.
+///   (not a number's) also <c>c:/o:/x:/l:{number}</c> calls, routed, handed to the fallback, last start (Unix ms) per number.
 /// - <c>…durations:{day}</c> (and <c>:n:{e164}</c>): a sorted set of the day's routed calls, score = duration in ms,
 ///   member = the call's log member, so the p95 stays exact: the histogram finds its bucket, this set its value.
 /// A day's rollup is the sum of its hours', kept so that a month reads 30 hashes rather than 720.
@@ -101,6 +101,7 @@ internal static class CallRollup
             Common(key);
             Add("i", key, "c:" + volume, 1);
             if (routed) Add("i", key, "o:" + volume, 1);
+            if (call.Outcome == CallOutcome.Fallback) Add("i", key, "x:" + volume, 1);
             Add("m", key, "l:" + volume, started);
         }
         Add("i", Day(bucket, day), hourOfDay, 1);

@@ -22,8 +22,10 @@ internal static class RecordByRecordFigures
         var firstHour = FloorHour(from);
         var hours = new int[(int)((FloorHour(to.AddTicks(-1)) - firstHour).Ticks / TimeSpan.TicksPerHour) + 1];
         var durations = new List<double>();
-        var numbers = new Dictionary<string, (int Total, int Routed, DateTimeOffset Last)>(StringComparer.Ordinal);
+        var fallbackReasons = new Dictionary<string, int>(StringComparer.Ordinal);
+        var numbers = new Dictionary<string, (int Total, int Routed, int Fallback, DateTimeOffset Last)>(StringComparer.Ordinal);
         var routed = 0;
+        var fallbacks = 0;
 
         foreach (var call in calls)
         {
@@ -32,6 +34,12 @@ internal static class RecordByRecordFigures
             {
                 routed++;
                 if (call.DurationSeconds is { } d) durations.Add(d);
+            }
+            else if (call.Outcome == CallOutcome.Fallback)
+            {
+                fallbacks++;
+                var reason = call.FailureReason ?? "internal";
+                fallbackReasons[reason] = fallbackReasons.GetValueOrDefault(reason) + 1;
             }
             else
             {
@@ -46,13 +54,14 @@ internal static class RecordByRecordFigures
             if (byNumber)
             {
                 var number = call.PhoneNumber ?? call.Dialed;
-                var (total, ok, last) = numbers.GetValueOrDefault(number);
-                numbers[number] = (total + 1, ok + (call.Outcome == CallOutcome.Routed ? 1 : 0), call.StartedAt > last ? call.StartedAt : last);
+                var (total, ok, fallback, last) = numbers.GetValueOrDefault(number);
+                numbers[number] = (total + 1, ok + (call.Outcome == CallOutcome.Routed ? 1 : 0), fallback + (call.Outcome == CallOutcome.Fallback ? 1 : 0),
+                    call.StartedAt > last ? call.StartedAt : last);
             }
         }
 
         durations.Sort();
-        return new CallStats(from, to, calls.Count, routed, calls.Count - routed,
+        return new CallStats(from, to, calls.Count, routed, calls.Count - routed - fallbacks,
             reasons.OrderBy(r => r.Key, StringComparer.Ordinal).ToDictionary(StringComparer.Ordinal),
             // In decimal, so the mean of millisecond durations is exact before it is rounded.
             durations.Count == 0 ? 0 : (double)Math.Round(durations.Sum(d => (decimal)d) / durations.Count, 3, MidpointRounding.AwayFromZero),
@@ -62,7 +71,9 @@ internal static class RecordByRecordFigures
             hours.Select((count, i) => new HourCount(firstHour.AddHours(i), count)).ToArray(),
             regions,
             numbers.OrderByDescending(n => n.Value.Total).ThenBy(n => n.Key, StringComparer.Ordinal)
-                .Select(n => new NumberVolume(n.Key, n.Value.Total, n.Value.Routed, n.Value.Total - n.Value.Routed, n.Value.Last)).ToArray());
+                .Select(n => new NumberVolume(n.Key, n.Value.Total, n.Value.Routed, n.Value.Total - n.Value.Routed - n.Value.Fallback, n.Value.Last)).ToArray(),
+            fallbacks,
+            fallbackReasons.OrderBy(r => r.Key, StringComparer.Ordinal).ToDictionary(StringComparer.Ordinal));
     }
 
     /// <summary>Nearest rank: the smallest value with at least p% of the values at or below it (1-based).</summary>

@@ -30,9 +30,11 @@ public sealed class RollupFiguresTests(AnalyticsSystem system)
             double? duration = routed && random.Next(50) > 0 ? Math.Round(Math.Exp(random.NextDouble() * Math.Log(3_600_000))) / 1000.0 : null;
             if (!routed) duration = random.Next(2000) / 1000.0;
             var number = numbers[random.Next(numbers.Length)];
+            // One in four of the calls not routed went to the number's fallback, for the reason its agent could not take it.
+            var outcome = routed ? CallOutcome.Routed : random.Next(4) == 0 ? CallOutcome.Fallback : CallOutcome.Failed;
             calls.Add(new CallRecord($"rollup.{server}.{i}", number, number, "+15550000001", workspaceId, "trunk1", "agent1",
                 random.Next(20) == 0 ? null : random.Next(2) == 0 ? "NA" : "EU", server, startedAt,
-                routed ? CallOutcome.Routed : CallOutcome.Failed, routed ? null : reason,
+                outcome, routed ? null : reason,
                 duration is null ? null : startedAt.AddSeconds(duration.Value), duration, null));
         }
         return calls;

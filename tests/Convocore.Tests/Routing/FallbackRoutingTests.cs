@@ -148,6 +148,9 @@ public sealed class FallbackRoutingTests(RoutingSystem system) : IClassFixture<R
         Assert.Equal(2, stats["fallbackReasons"]!["agent_not_voice_enabled"]!.GetValue<int>());
         var workspace = (await setup.Api.Get("/api/analytics")).Body!;
         Assert.Equal(2, workspace["fallbackCalls"]!.GetValue<int>());
+        var volume = workspace["byNumber"]!.AsArray().Single(n => n!["phoneNumber"]!.GetValue<string>() == number)!;
+        Assert.Equal(2, volume["totalCalls"]!.GetValue<int>());
+        Assert.Equal(0, volume["failedCalls"]!.GetValue<int>());
 
         var log = (await setup.Api.Get($"/api/calls?phoneNumber={TestNumbers.Escaped(number)}&outcome=fallback")).Body!["items"]!.AsArray();
         Assert.Equal(2, log.Count);
