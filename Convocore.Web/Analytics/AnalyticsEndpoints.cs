@@ -1,5 +1,4 @@
 using System.Buffers.Text;
-using System.Globalization;
 using System.Security.Claims;
 using System.Text;
 using Convocore.Contracts.Analytics;
@@ -140,19 +139,12 @@ internal static class AnalyticsEndpoints
     {
         start = end = default;
         if (to is null) end = DateTimeOffset.UtcNow;
-        else if (!TryParseTime(to, out end)) return InvalidTo;
+        else if (!RequestValues.TryParseTime(to, out end)) return InvalidTo;
         if (from is null) start = end - DefaultRange;
-        else if (!TryParseTime(from, out start)) return InvalidFrom;
+        else if (!RequestValues.TryParseTime(from, out start)) return InvalidFrom;
         if (start >= end) return EmptyRange;
         if (end - start > MaxRange) return RangeTooLong;
         return null;
-    }
-
-    private static bool TryParseTime(string text, out DateTimeOffset time)
-    {
-        var ok = DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out time);
-        if (ok) time = time.ToUniversalTime();
-        return ok;
     }
 
     private static string? DecodeCursor(string cursor)

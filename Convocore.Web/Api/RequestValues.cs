@@ -34,6 +34,14 @@ internal static class RequestValues
         return null;
     }
 
+    /// <summary>An ISO 8601 date and time, as UTC; one without an offset is read as UTC.</summary>
+    public static bool TryParseTime(string text, out DateTimeOffset time)
+    {
+        var ok = DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out time);
+        if (ok) time = time.ToUniversalTime();
+        return ok;
+    }
+
     public static string NotAnId(string name) => $"{name} in the path must be an id this API gave out: lowercase letters and digits";
 
     public static string NotAPageSize(int max) => $"limit must be a whole number of items per page, at most {max}";

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Security.Claims;
 using System.Text.Json;
 using Convocore.Contracts.Audit;
@@ -23,7 +22,6 @@ internal static class AuditEndpoints
     public const string InvalidTo = "to must be an ISO 8601 date and time, e.g. 2026-11-02T00:00:00Z";
     public const string EmptyRange = "from must be before to";
     public const string InvalidCursor = "cursor is not a cursor this audit log gave out";
-    public static readonly string InvalidLimit = $"limit must be a whole number from 1 to {AuditRules.MaxPageSize}";
     public const string InvalidTarget = "target must be at most 64 characters: an id, a phone number or a target type";
     public const string InvalidActor = "actor must be at most 64 characters: an API key id or operator";
 
@@ -32,18 +30,16 @@ internal static class AuditEndpoints
         app.MapGet("/api/audit", async (string? target, string? actor, string? from, string? to, string? cursor, string? limit,
             ClaimsPrincipal user, IClusterClient cluster) =>
         {
-            var size = AuditRules.DefaultPageSize;
-            if (limit is not null && (!int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out size) || size < 1 || size > AuditRules.MaxPageSize))
-                return Problems.Invalid(InvalidLimit);
+            if (RequestValues.PageSize(limit, AuditRules.DefaultPageSize, AuditRules.MaxPageSize, out var size) is { } badLimit) return badLimit;
             DateTimeOffset? start = null, end = null;
             if (from is not null)
             {
-                if (!TryParseTime(from, out var parsed)) return Problems.Invalid(InvalidFrom);
+                if (!RequestValues.TryParseTime(from, out var parsed)) return Problems.Invalid(InvalidFrom);
                 start = parsed;
             }
             if (to is not null)
             {
-                if (!TryParseTime(to, out var parsed)) return Problems.Invalid(InvalidTo);
+                if (!RequestValues.TryParseTime(to, out var parsed)) return Problems.Invalid(InvalidTo);
                 end = parsed;
             }
             if (start >= end) return Problems.Invalid(EmptyRange);
@@ -73,13 +69,6 @@ internal static class AuditEndpoints
     });
 
     private static string? Blank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
-
-    private static bool TryParseTime(string text, out DateTimeOffset time)
-    {
-        var ok = DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out time);
-        if (ok) time = time.ToUniversalTime();
-        return ok;
-    }
 
     private static AuditEntryResponse ToResponse(AuditEntry e) =>
         new(e.Id, e.At, e.Actor, e.Source, e.Action, e.TargetType, e.TargetId, Parse(e.BeforeJson), Parse(e.AfterJson));

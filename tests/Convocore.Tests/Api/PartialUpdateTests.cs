@@ -25,7 +25,7 @@ public sealed class PartialUpdateTests(ConvocoreSystem system)
         (await s.Api.Put($"/api/agents/{s.AgentId}", body)).AssertProblem(HttpStatusCode.BadRequest, detail);
 
         Assert.Equal(before.ToString(), (await s.Api.Get($"/api/agents/{s.AgentId}")).ToString());
-        Assert.Equal(true, before.Body!["voiceEnabled"]!.GetValue<bool>());
+        Assert.True(before.Body!["voiceEnabled"]!.GetValue<bool>());
     }
 
     [Theory]

@@ -20,7 +20,7 @@ public sealed class CachedLookupTests
         var again = lookup.Get("a");
 
         Assert.True(again.IsCompletedSuccessfully);
-        Assert.Equal("a:1", again.Result);
+        Assert.Equal("a:1", await again);
         Assert.Equal(1, loads);
     }
 
@@ -127,7 +127,7 @@ public sealed class CachedLookupTests
         var again = lookup.Get("k");
 
         Assert.True(stale.IsCompletedSuccessfully && again.IsCompletedSuccessfully, "an entry within its lifetime answers without waiting");
-        Assert.Equal((1, 1), (stale.Result, again.Result));
+        Assert.Equal((1, 1), (await stale, await again));
         Assert.Equal(2, loads); // one refresh, however many calls
         refresh.SetResult(2);
         await Eventually.True(() => Task.FromResult(lookup.Get("k") is { IsCompletedSuccessfully: true, Result: 2 }), "the refreshed value", 5);
