@@ -8,7 +8,9 @@ namespace Convocore.Silo.Analytics;
 
 /// <summary>
 /// The figures of a range, flat in the number of calls: whole days and whole hours from the rollups
-/// (<see cref="CallRollup"/>), the ragged minutes at either edge from the call records. Counts are exact, and so is
+/// (<see cref="CallRollup"/>), an edge hour also whole when its calls' start times all lie inside the range (so the
+/// current hour of a range up to now is one hash), else the ragged minutes of that edge from the call records.
+/// Counts are exact, and so is
 /// the p95: the merged histogram names the bucket holding its rank, the days' duration sets give that bucket's values.
 /// All in UTC.
 /// </summary>
@@ -21,23 +23,24 @@ internal sealed class CallFigures(CallStore store)
         var db = store.Db;
         var fromMs = from.ToUnixTimeMilliseconds();
         var toMs = to.ToUnixTimeMilliseconds();
-        // Whole hours [h0, h1), of which whole days [d0, d1); the rest comes from the records.
+        // Whole hours [h0, h1), of which whole days [d0, d1); the edge hours around them are taken whole when all
+        // their calls lie inside the range, else their part of the range comes from the records.
         var h0 = CeilDiv(fromMs, CallRollup.HourMs);
         var h1 = Math.DivRem(toMs, CallRollup.HourMs, out _);
         var sums = new Sums();
-        var edges = new List<Task<List<CallRecord>>>(2);
+        var edges = new List<Edge>(2);
+        if (fromMs < h0 * CallRollup.HourMs) edges.Add(new Edge(h0 - 1, fromMs, Math.Min(toMs, h0 * CallRollup.HourMs)));
+        if (h1 >= h0 && h1 * CallRollup.HourMs < toMs) edges.Add(new Edge(h1, h1 * CallRollup.HourMs, toMs));
         var rollups = new List<(Task<HashEntry[]> Fields, long? Hour, long Day)>();
-        if (h0 >= h1)
+        var edgeRollups = new List<(Task<HashEntry[]> Fields, Edge Edge, int Base)>();
+        var batch = db.CreateBatch();
+        for (var i = 0; i < bases.Length; i++)
+            foreach (var edge in edges)
+                edgeRollups.Add((batch.HashGetAllAsync(CallRollup.Hour(bases[i], edge.Hour, phoneNumber)), edge, i));
+        if (h0 < h1)
         {
-            edges.Add(store.Range(workspaceId, phoneNumber, from, to));
-        }
-        else
-        {
-            if (fromMs < h0 * CallRollup.HourMs) edges.Add(store.Range(workspaceId, phoneNumber, from, Time(h0 * CallRollup.HourMs)));
-            if (h1 * CallRollup.HourMs < toMs) edges.Add(store.Range(workspaceId, phoneNumber, Time(h1 * CallRollup.HourMs), to));
             var d0 = CeilDiv(h0, 24);
             var d1 = Math.DivRem(h1, 24, out _);
-            var batch = db.CreateBatch();
             void Hours(long start, long end)
             {
                 foreach (var b in bases)
@@ -54,12 +57,38 @@ internal sealed class CallFigures(CallStore store)
             {
                 Hours(h0, h1);
             }
-            batch.Execute();
         }
+        batch.Execute();
         foreach (var (fields, hour, day) in rollups) sums.AddRollup(await fields, hour, day, byNumber);
+
+        // Per rollup base, the span of start times its rollups answered (for the p95's duration sets), and the edges
+        // whose records it needs.
+        var covered = bases.Select(_ => (From: h0 * CallRollup.HourMs, To: Math.Max(h0, h1) * CallRollup.HourMs)).ToArray();
+        var fromRecords = new List<(Edge Edge, bool[] Bases)>(edges.Count);
         foreach (var edge in edges)
-            foreach (var call in await edge)
-                if (includeTests || !call.Test) sums.AddRecord(call, byNumber);
+        {
+            var needs = new bool[bases.Length];
+            foreach (var (fields, e, i) in edgeRollups)
+            {
+                if (e != edge) continue;
+                var entries = await fields;
+                if (entries.Length > 0 && !Inside(entries, edge.From, edge.To))
+                {
+                    needs[i] = true;
+                    continue;
+                }
+                sums.AddRollup(entries, edge.Hour, edge.Hour / 24, byNumber);
+                var hourStart = edge.Hour * CallRollup.HourMs;
+                covered[i] = covered[i].From == covered[i].To
+                    ? (hourStart, hourStart + CallRollup.HourMs)
+                    : (Math.Min(covered[i].From, hourStart), Math.Max(covered[i].To, hourStart + CallRollup.HourMs));
+            }
+            if (needs.Any(n => n)) fromRecords.Add((edge, needs));
+        }
+        var reads = fromRecords.Select(r => store.Range(workspaceId, phoneNumber, Time(r.Edge.From), Time(r.Edge.To))).ToArray();
+        for (var r = 0; r < reads.Length; r++)
+            foreach (var call in await reads[r])
+                if ((includeTests || !call.Test) && fromRecords[r].Bases[call.Test ? 1 : 0]) sums.AddRecord(call, byNumber);
 
         var p95 = 0.0;
         if (sums.Durations > 0)
@@ -68,26 +97,46 @@ internal sealed class CallFigures(CallStore store)
             var (bucketIndex, within) = sums.Locate(rank);
             var (lower, upper) = CallRollup.Bounds(bucketIndex);
             var values = sums.EdgeDurations.Where(ms => ms >= lower && ms < upper).ToList();
-            if (h0 < h1)
+            var sets = new List<(Task<SortedSetEntry[]> Read, long From, long To)>();
+            for (var i = 0; i < bases.Length; i++)
             {
-                var startMs = h0 * CallRollup.HourMs;
-                var endMs = h1 * CallRollup.HourMs;
-                var reads = new List<Task<SortedSetEntry[]>>();
-                foreach (var b in bases)
-                    for (var d = h0 / 24; d <= (h1 - 1) / 24; d++)
-                        reads.Add(db.SortedSetRangeByScoreWithScoresAsync(CallRollup.Durations(b, d, phoneNumber), lower, upper, Exclude.Stop));
-                foreach (var read in reads)
-                    foreach (var entry in await read)
-                    {
-                        var started = long.Parse(((string)entry.Element!).AsSpan(0, 13), CultureInfo.InvariantCulture);
-                        if (started >= startMs && started < endMs) values.Add((long)entry.Score);
-                    }
+                var (startMs, endMs) = covered[i];
+                if (startMs >= endMs) continue;
+                for (var d = startMs / CallRollup.DayMs; d <= (endMs - 1) / CallRollup.DayMs; d++)
+                    sets.Add((db.SortedSetRangeByScoreWithScoresAsync(CallRollup.Durations(bases[i], d, phoneNumber), lower, upper, Exclude.Stop), startMs, endMs));
             }
+            foreach (var (read, startMs, endMs) in sets)
+                foreach (var entry in await read)
+                {
+                    var started = long.Parse(((string)entry.Element!).AsSpan(0, 13), CultureInfo.InvariantCulture);
+                    if (started >= startMs && started < endMs) values.Add((long)entry.Score);
+                }
             values.Sort();
             // Calls landing between the two reads can shift the rank by one; never outside the bucket's values.
             if (values.Count > 0) p95 = values[Math.Clamp(within - 1, 0, values.Count - 1)] / 1000.0;
         }
         return sums.Stats(from, to, p95);
+    }
+
+    /// <summary>An edge hour and the part of it in the range, [From, To) in Unix ms.</summary>
+    private readonly record struct Edge(long Hour, long From, long To);
+
+    /// <summary>
+    /// True when the hour's bounds were kept for all its calls (older rollups have none) and lie in [from, to).
+    /// The hash is read in one step, so its bounds and its counts are of the same calls.
+    /// </summary>
+    private static bool Inside(HashEntry[] fields, long from, long to)
+    {
+        long n = 0, kept = 0, lo = long.MinValue, hi = long.MaxValue;
+        foreach (var entry in fields)
+            switch ((string)entry.Name!)
+            {
+                case "n": n = (long)entry.Value; break;
+                case "bn": kept = (long)entry.Value; break;
+                case "lo": lo = (long)entry.Value; break;
+                case "hi": hi = (long)entry.Value; break;
+            }
+        return n > 0 && kept == n && lo >= from && hi < to;
     }
 
     /// <summary>Nearest rank: the smallest value with at least p% of the values at or below it (1-based).</summary>
@@ -130,6 +179,7 @@ internal sealed class CallFigures(CallStore store)
                     case "ok": routed += value; continue;
                     case "dn": Durations += value; continue;
                     case "ds": durationSumMs += value; continue;
+                    case "bn" or "lo" or "hi": continue;
                 }
                 var key = name[2..];
                 switch (name[0])

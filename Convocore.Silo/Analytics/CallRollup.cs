@@ -12,7 +12,9 @@ namespace Convocore.Silo.Analytics;
 ///   <c>b:{reason}</c> handed to the number's fallback by the reason its agent could not take it,
 ///   <c>g:{region}</c>, <c>dn</c>/<c>ds</c> routed calls with a duration and their sum in ms, <c>h:{bucket}</c> the
 ///   duration histogram (<see cref="Bucket"/>); a day also <c>t:{HH}</c> calls per hour of that day; the bucket's own
-///   (not a number's) also <c>c:/o:/x:/l:{number}</c> calls, routed, handed to the fallback, last start (Unix ms) per number.
+///   (not a number's) also <c>c:/o:/x:/l:{number}</c> calls, routed, handed to the fallback, last start (Unix ms) per number;
+///   an hour also <c>lo</c>/<c>hi</c>, the earliest and latest start (Unix ms) of its calls, and <c>bn</c> the calls
+///   they were kept for: when <c>bn</c> = <c>n</c> and both lie inside a range, the range's ragged edge takes that hour whole.
 /// - <c>…durations:{day}</c> (and <c>:n:{e164}</c>): a sorted set of the day's routed calls, score = duration in ms,
 ///   member = the call's log member, so the p95 stays exact: the histogram finds its bucket, this set its value.
 /// A day's rollup is the sum of its hours', kept so that a month reads 30 hashes rather than 720.
@@ -63,7 +65,7 @@ internal static class CallRollup
 
     /// <summary>
     /// What one record adds to the rollups, as (op, key, field, value) quadruples for <see cref="Script"/>: "i" adds
-    /// value to a hash field, "m" raises a hash field to value, "z" adds the field to a sorted set with score value.
+    /// value to a hash field, "m" raises a hash field to value, "&lt;" lowers it to value, "z" adds the field to a sorted set with score value.
     /// </summary>
     public static void Ops(string bucket, CallRecord call, string member, string? number, List<RedisValue> ops)
     {
@@ -96,6 +98,13 @@ internal static class CallRollup
             }
         }
 
+        void KeepBounds(RedisKey key)
+        {
+            Add("i", key, "bn", 1);
+            Add("<", key, "lo", started);
+            Add("m", key, "hi", started);
+        }
+
         foreach (var key in new[] { Hour(bucket, hour), Day(bucket, day) })
         {
             Common(key);
@@ -104,10 +113,12 @@ internal static class CallRollup
             if (call.Outcome == CallOutcome.Fallback) Add("i", key, "x:" + volume, 1);
             Add("m", key, "l:" + volume, started);
         }
+        KeepBounds(Hour(bucket, hour));
         Add("i", Day(bucket, day), hourOfDay, 1);
         if (duration is { } value) Add("z", Durations(bucket, day), member, value);
         if (number is null) return;
         Common(Hour(bucket, hour, number));
+        KeepBounds(Hour(bucket, hour, number));
         Common(Day(bucket, day, number));
         Add("i", Day(bucket, day, number), hourOfDay, 1);
         if (duration is { } v) Add("z", Durations(bucket, day, number), member, v);
@@ -116,7 +127,8 @@ internal static class CallRollup
     /// <summary>
     /// Lua: applies the ops ARGV[from..to] with sign s (1 to add a record, -1 to take it out). Taking out deletes what
     /// reaches zero (a field, a number's fields, the hash), so retention leaves no empty rollup behind. A number's
-    /// "last call" need not be lowered: retention takes out the oldest calls first, so the last one stays.
+    /// "last call" need not be lowered: retention takes out the oldest calls first, so the last one stays. An hour's
+    /// bounds (lo/hi) are not narrowed either: wider than the calls left, they only make a ragged edge read records.
     /// </summary>
     public const string Script = """
         local function roll(from, to, s)
@@ -131,10 +143,12 @@ internal static class CallRollup
                   redis.call('HDEL', key, field, 'o:' .. number, 'l:' .. number)
                 else redis.call('HDEL', key, field) end
               end
-            elseif op == 'm' then
+            elseif op == 'm' or op == '<' then
               if s > 0 then
                 local last = redis.call('HGET', key, field)
-                if not last or tonumber(last) < value then redis.call('HSET', key, field, ARGV[i + 3]) end
+                if not last or (op == 'm' and tonumber(last) < value) or (op == '<' and tonumber(last) > value) then
+                  redis.call('HSET', key, field, ARGV[i + 3])
+                end
               end
             elseif s > 0 then redis.call('ZADD', key, value, field)
             else redis.call('ZREM', key, field) end

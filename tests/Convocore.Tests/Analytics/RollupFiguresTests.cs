@@ -4,6 +4,7 @@ using Convocore.Contracts.Analytics;
 using Convocore.Contracts.Routing;
 using Convocore.Tests.Infrastructure;
 using Convocore.Tests.Numbers;
+using StackExchange.Redis;
 using CallOutcome = Convocore.Contracts.Routing.CallOutcome;
 
 namespace Convocore.Tests.Analytics;
@@ -113,6 +114,51 @@ public sealed class RollupFiguresTests(AnalyticsSystem system)
         {
             system.RetentionClock.Run();
         }
+    }
+
+    [Fact]
+    public async Task An_edge_hour_whose_calls_all_lie_in_the_range_is_taken_from_its_rollup_and_a_partial_one_from_its_records()
+    {
+        var random = new Random(190);
+        var workspaceId = "ws_edges" + Guid.NewGuid().ToString("N")[..10];
+        var numbers = TestNumbers.Next(2);
+        var hour = new DateTimeOffset(DateTime.UtcNow.Date.AddDays(-3).AddHours(5), TimeSpan.Zero);
+        // Hour 0: calls only in minutes 10-50. Hour 1: calls all through it. Hour 2: minutes 0-20. Hour 4: minutes 40-60.
+        var calls = RandomCalls(random, workspaceId, numbers, hour.AddMinutes(10), TimeSpan.FromMinutes(40), 150, "edge-a")
+            .Concat(RandomCalls(random, workspaceId, numbers, hour.AddHours(1), TimeSpan.FromHours(1), 150, "edge-b"))
+            .Concat(RandomCalls(random, workspaceId, numbers, hour.AddHours(2), TimeSpan.FromMinutes(20), 150, "edge-c"))
+            .Concat(RandomCalls(random, workspaceId, numbers, hour.AddHours(4).AddMinutes(40), TimeSpan.FromMinutes(20), 150, "edge-d"))
+            .ToList();
+        system.Record(calls.ToArray());
+        await WaitForCalls(workspaceId, hour, hour.AddHours(5), calls.Count);
+        await Task.Delay(300);
+
+        var ranges = new List<(DateTimeOffset, DateTimeOffset)>
+        {
+            (hour.AddMinutes(5), hour.AddHours(2).AddMinutes(30)),                 // both edges whole: hour 0 from 0:05, hour 2 to 2:30
+            (hour.AddMinutes(5), hour.AddMinutes(55)),                             // one hour, all its calls inside
+            (hour.AddMinutes(30), hour.AddHours(2).AddMinutes(10)),                // both edges partial
+            (hour.AddMinutes(5), hour.AddHours(1).AddMinutes(30)),                 // left whole, right partial
+            (hour.AddHours(1).AddMinutes(30), hour.AddHours(4).AddMinutes(50)),    // left partial, right partial
+            (hour.AddHours(1).AddMinutes(30), hour.AddHours(4).AddMinutes(30)),    // right edge hour empty in range: hour 4 starts at :40
+            (hour.AddHours(2).AddMilliseconds(1), hour.AddHours(2).AddMinutes(25)),// one hour, calls on both sides of from
+            (hour.AddHours(3).AddMinutes(1), hour.AddHours(5).AddMinutes(-1)),     // hour 4's calls up to the last minute
+        };
+        await AssertSameAsRecordByRecord(workspaceId, numbers, calls, ranges);
+
+        // The records of hour 0 gone (the rollups stay): a range whose left edge is hour 0, with all of its calls
+        // inside, still counts them, so that edge read no record.
+        var db = system.Db;
+        var bucket = $"convocore:ws:{{{workspaceId}}}:";
+        var members = calls.Where(c => c.StartedAt < hour.AddHours(1))
+            .Select(c => (RedisValue)string.Create(CultureInfo.InvariantCulture, $"{c.StartedAt.ToUnixTimeMilliseconds():D13}|{c.Server}|{c.ChannelId}")).ToArray();
+        await db.HashDeleteAsync(bucket + "call-records", members);
+        var analytics = system.Client.GetGrain<ICallAnalyticsGrain>(0);
+        var stats = await analytics.ForWorkspace(workspaceId, hour.AddMinutes(5), hour.AddHours(2).AddMinutes(30));
+        Assert.Equal(calls.Count(c => c.StartedAt < hour.AddHours(2).AddMinutes(30)), stats.TotalCalls);
+        // A partial hour 0 is read from its records, now gone.
+        stats = await analytics.ForWorkspace(workspaceId, hour.AddMinutes(30), hour.AddHours(2).AddMinutes(30));
+        Assert.Equal(calls.Count(c => c.StartedAt >= hour.AddHours(1) && c.StartedAt < hour.AddHours(2).AddMinutes(30)), stats.TotalCalls);
     }
 
     [Fact]
