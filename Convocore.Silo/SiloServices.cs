@@ -30,6 +30,7 @@ internal static class SiloServices
         services.AddSingleton<StoredNumbers>();
         services.AddSingleton<RoutingTable>();
         services.AddSingleton<RouteInvalidator>();
+        services.AddSingleton<RoutingHookCall>();
         services.AddGrainService<RoutingTableService>();
         services.AddHostedService<RoutingTableFlush>();
         services.AddSingleton<CallRecorder>();

@@ -48,6 +48,7 @@ api.MapRouteCheckEndpoints();
 api.MapAnalyticsEndpoints();
 api.MapTestCallEndpoints();
 api.MapWebhookEndpoints();
+api.MapRoutingHookEndpoints();
 api.MapAuditEndpoints();
 app.MapDashboard();
 app.Run();

@@ -20,7 +20,7 @@ public interface IPhoneNumberGrain : IGrainWithStringKey
 
     /// <summary>The new assignment, or null when the number is not held by that workspace and trunk.</summary>
     Task<NumberAssignment?> Reassign(string workspaceId, string trunkId, string agentId, string? additionalParamsJson, bool replaceParams, Guid operationId,
-        NumberFallback? fallback = null);
+        NumberFallback? fallback = null, bool? routingHook = null);
 
     /// <summary>True when the number was held by that workspace and trunk and is now free.</summary>
     Task<bool> Release(string workspaceId, string trunkId, Guid operationId);

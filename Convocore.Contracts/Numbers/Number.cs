@@ -12,7 +12,8 @@ public sealed record AddNumber(
     [property: Id(2)] string? AgentId,
     [property: Id(3)] Region? Region,
     [property: Id(4)] string? AdditionalParamsJson,
-    [property: Id(5)] NumberFallback? Fallback = null);
+    [property: Id(5)] NumberFallback? Fallback = null,
+    [property: Id(6)] bool RoutingHook = false);
 
 /// <summary>
 /// Points a number at an agent and sets its params (null: none) in one step. With <see cref="UnlessChangedFrom"/>
@@ -25,14 +26,16 @@ public sealed record ReassignNumber(
     [property: Id(2)] string? AgentId,
     [property: Id(3)] string? AdditionalParamsJson,
     [property: Id(4)] NumberSettings? UnlessChangedFrom = null,
-    [property: Id(5)] NumberFallback? Fallback = null);
+    [property: Id(5)] NumberFallback? Fallback = null,
+    [property: Id(6)] bool RoutingHook = false);
 
-/// <summary>What a user can change on a number: the agent that answers it, its additionalParams (raw JSON) and its fallback.</summary>
+/// <summary>What a user can change on a number: the agent that answers it, its additionalParams (raw JSON), its fallback and whether the routing hook decides its calls.</summary>
 [GenerateSerializer, Immutable, Alias("convocore.number-settings")]
 public sealed record NumberSettings(
     [property: Id(0)] string AgentId,
     [property: Id(1)] string? AdditionalParamsJson,
-    [property: Id(2)] NumberFallback? Fallback = null);
+    [property: Id(2)] NumberFallback? Fallback = null,
+    [property: Id(3)] bool RoutingHook = false);
 
 /// <summary>Who owns a number and where its calls go: the state of its <see cref="IPhoneNumberGrain"/>.</summary>
 [GenerateSerializer, Immutable, Alias("convocore.number-assignment")]
@@ -45,7 +48,8 @@ public sealed record NumberAssignment(
     [property: Id(5)] DateTimeOffset CreatedAt,
     [property: Id(6)] DateTimeOffset UpdatedAt,
     [property: Id(7)] Guid OperationId,
-    [property: Id(8)] NumberFallback? Fallback = null);
+    [property: Id(8)] NumberFallback? Fallback = null,
+    [property: Id(9)] bool RoutingHook = false);
 
 [GenerateSerializer, Immutable, Alias("convocore.number-info")]
 public sealed record NumberInfo(
@@ -57,7 +61,8 @@ public sealed record NumberInfo(
     [property: Id(5)] string? AdditionalParamsJson,
     [property: Id(6)] DateTimeOffset CreatedAt,
     [property: Id(7)] DateTimeOffset UpdatedAt,
-    [property: Id(8)] NumberFallback? Fallback = null);
+    [property: Id(8)] NumberFallback? Fallback = null,
+    [property: Id(9)] bool RoutingHook = false);
 
 [GenerateSerializer, Immutable, Alias("convocore.number-page")]
 public sealed record NumberPage([property: Id(0)] IReadOnlyList<NumberInfo> Items, [property: Id(1)] string? NextCursor);

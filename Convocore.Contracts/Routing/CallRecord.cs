@@ -20,6 +20,9 @@ public enum CallOutcome
 /// handoff); null when routed. For a <see cref="CallOutcome.Fallback"/>, why the agent could not take it:
 /// agent_not_voice_enabled, agent_voice_invalid or agent_not_found.</param>
 /// <param name="Fallback">Where a fallback call went: agent:&lt;id&gt;, number:+E164 or the SIP URI.</param>
+/// <param name="Hook">For a number with the routing hook, what the hook did: answered (its agent took the call), rejected
+/// (it said busy or rejected), timeout, error (no answer, or not a 2xx), invalid (an answer we could not use, or an
+/// agent that cannot take calls), none (the workspace has no hook: the number's own agent). Null for other numbers.</param>
 /// <param name="Test">A test call placed from the dashboard or the API (POST /api/numbers/{phoneNumber}/test-call): in the
 /// call log, flagged; out of the analytics figures unless asked for.</param>
 public sealed record CallRecord(
@@ -39,7 +42,8 @@ public sealed record CallRecord(
     double? DurationSeconds,
     string? EndCause,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] bool Test = false,
-    string? Fallback = null);
+    string? Fallback = null,
+    string? Hook = null);
 
 public static class CallOutcomes
 {

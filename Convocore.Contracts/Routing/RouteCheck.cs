@@ -47,7 +47,15 @@ public sealed record RouteCheck(
     [property: Id(7)] string Outcome,
     [property: Id(8)] string? HangupCause,
     [property: Id(9)] IReadOnlyList<RouteCheckProblem> Problems,
-    [property: Id(10)] RouteCheckFallback? Fallback = null);
+    [property: Id(10)] RouteCheckFallback? Fallback = null,
+    [property: Id(11)] RouteCheckHook? RoutingHook = null);
+
+/// <summary>
+/// A number with routingHook: the workspace's hook decides each call (not called by the check); <paramref name="Url"/> is
+/// null when the workspace has none, and the outcome is then the number's own agent's.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("convocore.route-check-hook")]
+public sealed record RouteCheckHook([property: Id(0)] string? Url);
 
 /// <summary>The stable codes of <see cref="RouteCheckProblem"/>.</summary>
 public static class RouteCheckCodes
@@ -61,6 +69,7 @@ public static class RouteCheckCodes
     public const string TrunkMismatch = "trunk_mismatch";
     public const string NoAsterisk = "no_asterisk";
     public const string FallbackAgentUnavailable = "fallback_agent_unavailable";
+    public const string RoutingHookMissing = "routing_hook_missing";
 }
 
 /// <summary>

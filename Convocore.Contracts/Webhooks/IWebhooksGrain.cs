@@ -25,6 +25,46 @@ public interface IWebhooksGrain : IGrainWithStringKey, Audit.IAuditedGrain
     /// <summary>Where and how to send: for the silo's sender only, secrets included.</summary>
     [ReadOnly]
     Task<IReadOnlyList<WebhookTarget>> Targets();
+
+    /// <summary>
+    /// Sets the workspace's routing hook. A new hook gets a new secret (in the answer, never again); changing the url or
+    /// timeout of the hook keeps its secret (the answer holds none).
+    /// </summary>
+    Task<Outcome<RoutingHookSet>> SetRoutingHook(string? url, int? timeoutMs);
+
+    [ReadOnly]
+    Task<RoutingHookInfo?> GetRoutingHook();
+
+    Task<Outcome<Done>> RemoveRoutingHook();
+
+    /// <summary>The hook as the call path needs it, secret included: for the silo's routing table only.</summary>
+    [ReadOnly]
+    Task<RoutingHookTarget?> RoutingHookTarget();
+}
+
+[GenerateSerializer, Immutable, Alias("convocore.routing-hook-info")]
+public sealed record RoutingHookInfo([property: Id(0)] string Url, [property: Id(1)] int TimeoutMs);
+
+/// <param name="Secret">The signing secret when this call created it; null when it kept the hook's own.</param>
+[GenerateSerializer, Immutable, Alias("convocore.routing-hook-set")]
+public sealed record RoutingHookSet([property: Id(0)] RoutingHookInfo Hook, [property: Id(1)] string? Secret);
+
+[GenerateSerializer, Immutable, Alias("convocore.routing-hook-target")]
+public sealed record RoutingHookTarget(
+    [property: Id(0)] string Url,
+    [property: Id(1)] int TimeoutMs,
+    [property: Id(2)] string Secret);
+
+public static class RoutingHookRules
+{
+    public const int MinTimeoutMs = 100;
+    public const int MaxTimeoutMs = 3000;
+    public const int DefaultTimeoutMs = 1500;
+    public const int MaxVariables = 20;
+    public const int MaxVariableValueLength = 256;
+    public const string NotFound = "Routing hook not found: the workspace has none";
+    public const string UrlRequired = "url is required: the address that decides where calls go";
+    public static readonly string TimeoutOutOfRange = $"timeoutMs must be a whole number from {MinTimeoutMs} to {MaxTimeoutMs}";
 }
 
 [GenerateSerializer, Immutable, Alias("convocore.webhook-info")]

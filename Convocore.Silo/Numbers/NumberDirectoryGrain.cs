@@ -63,7 +63,7 @@ internal sealed class NumberDirectoryGrain(NumberIndex index, StoredNumbers stor
                 // The lists may briefly name a number whose change a crash interrupted; its stored state is the truth.
                 if (assignments[i] is not { } a || a.WorkspaceId != workspaceId || a.TrunkId != taken[i].TrunkId) continue;
                 var number = new NumberInfo(taken[i].Number, a.TrunkId, a.AgentId, titles.GetValueOrDefault(a.AgentId), a.Region,
-                    a.AdditionalParamsJson, a.CreatedAt, a.UpdatedAt, a.Fallback);
+                    a.AdditionalParamsJson, a.CreatedAt, a.UpdatedAt, a.Fallback, a.RoutingHook);
                 if (matches(number)) items.Add(number);
             }
             var exhausted = merged.Length <= batch && pages.All(p => p.Count < batch);

@@ -31,7 +31,7 @@ internal sealed class PhoneNumberGrain(
     }
 
     public async Task<NumberAssignment?> Reassign(string workspaceId, string trunkId, string agentId, string? additionalParamsJson, bool replaceParams, Guid operationId,
-        NumberFallback? fallback = null)
+        NumberFallback? fallback = null, bool? routingHook = null)
     {
         if (state.State.Assignment is not { } current || current.WorkspaceId != workspaceId || current.TrunkId != trunkId) return null;
         if (current.OperationId == operationId) return current;
@@ -40,6 +40,8 @@ internal sealed class PhoneNumberGrain(
             AgentId = agentId,
             AdditionalParamsJson = replaceParams ? additionalParamsJson : current.AdditionalParamsJson,
             Fallback = replaceParams ? fallback : current.Fallback,
+            // Null (an import, which has no such column yet): the number keeps its own.
+            RoutingHook = routingHook ?? current.RoutingHook,
             UpdatedAt = clock.GetUtcNow(),
             OperationId = operationId,
         };

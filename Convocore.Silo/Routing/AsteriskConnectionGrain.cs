@@ -25,6 +25,7 @@ internal sealed class AsteriskConnectionGrain(
     RoutingMetrics metrics,
     CallRecorder recorder,
     TestCallAnnouncer testCalls,
+    RoutingHookCall hooks,
     ILogger<AsteriskConnectionGrain> logger) : Grain, IAsteriskConnectionGrain
 {
     private StasisConnection? app;
@@ -36,7 +37,7 @@ internal sealed class AsteriskConnectionGrain(
         if (index < options.Value.Servers.Count)
         {
             server = options.Value.Servers[index];
-            app = new StasisConnection(server, options.Value, table, metrics, recorder, testCalls, logger);
+            app = new StasisConnection(server, options.Value, table, metrics, recorder, testCalls, hooks, logger);
             app.Start();
         }
         return Task.CompletedTask;

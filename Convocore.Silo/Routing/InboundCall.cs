@@ -18,6 +18,7 @@ internal sealed class InboundCall(
     CallRecorder recorder,
     OpenCalls openCalls,
     TestCallAnnouncer testCalls,
+    RoutingHookCall hooks,
     ILogger logger)
 {
     // Asterisk failing our commands may fail the hang-up too: it is tried again, so that a caller does not wait in
@@ -61,6 +62,14 @@ internal sealed class InboundCall(
                 }
             }
 
+            // The only cost a number without the hook pays: this check.
+            HookedRoute? hooked = null;
+            if (decision.Number is { RoutingHook: true } hookedNumber && decision.Failure is null or CallFailure.AgentUnavailable)
+            {
+                hooked = await hooks.Decide(hookedNumber, channelId, start.Channel.Caller.Number);
+                decision = hooked.Decision;
+            }
+
             if (decision.HangupReason is { } reason)
             {
                 var hangup = client.HangupAsync(channelId, reason);
@@ -68,7 +77,7 @@ internal sealed class InboundCall(
                 metrics.Routed(received, outcome, region, server.DisplayName);
                 // A call that came in on another trunk stays out of the number owner's call log: the caller chose it.
                 var refused = decision.Number is { } owned && decision.Failure != CallFailure.TrunkMismatch
-                    ? call with { PhoneNumber = owned.PhoneNumber, WorkspaceId = owned.WorkspaceId, TrunkId = owned.TrunkId, AgentId = owned.AgentId, Region = owned.Region }
+                    ? call with { PhoneNumber = owned.PhoneNumber, WorkspaceId = owned.WorkspaceId, TrunkId = owned.TrunkId, AgentId = owned.AgentId, Region = owned.Region, Hook = hooked?.Hook }
                     : call with { PhoneNumber = decision.PhoneNumber };
                 refused = CallRecords.Released(refused with { FailureReason = outcome }, received, null);
                 if (call.Test) testCalls.Decided(refused, "failed", outcome, received);
@@ -92,13 +101,15 @@ internal sealed class InboundCall(
 
             var route = decision.Number!;
             var fallback = decision.FallbackReason;
+            var agentId = hooked?.AgentId ?? route.AgentId;
             opened = call with
             {
-                PhoneNumber = route.PhoneNumber, WorkspaceId = route.WorkspaceId, TrunkId = route.TrunkId, AgentId = route.AgentId,
+                PhoneNumber = route.PhoneNumber, WorkspaceId = route.WorkspaceId, TrunkId = route.TrunkId, AgentId = agentId,
                 Region = route.Region, Outcome = fallback is null ? CallOutcome.Routed : CallOutcome.Fallback,
-                FailureReason = fallback, Fallback = fallback is null ? null : route.FallbackText,
+                FailureReason = fallback, Fallback = fallback is null ? null : route.FallbackText, Hook = hooked?.Hook,
             };
-            var setVariables = client.SetChannelVariablesAsync(channelId, fallback is null ? route.Variables : route.FallbackVariables!);
+            var setVariables = client.SetChannelVariablesAsync(channelId,
+                fallback is null ? hooked?.Variables ?? route.Variables : route.FallbackVariables!);
             metrics.Routed(received, fallback is null ? "routed" : "fallback", region, server.DisplayName);
             // Tagged once the first command is out: our own time ends there.
             CallTracing.Describe(span, opened);
@@ -112,7 +123,7 @@ internal sealed class InboundCall(
             // A caller who hung up meanwhile has had the end reported by the handler: continuing would only run the
             // agent context on a hung-up channel.
             if (!openCalls.IsOpen(opened)) return;
-            if (fallback is null) await client.ContinueAsync(channelId, options.AgentContext, route.AgentId, 1);
+            if (fallback is null) await client.ContinueAsync(channelId, options.AgentContext, agentId, 1);
             else
                 await client.ContinueAsync(channelId, route.FallbackAgentId is null ? options.FallbackContext : options.AgentContext,
                     route.FallbackExtension!, 1);
@@ -197,6 +208,8 @@ internal static class CallRecords
         CallFailure.AgentUnavailable => "agent_unavailable",
         CallFailure.TrunkInactive => "trunk_inactive",
         CallFailure.TrunkMismatch => "trunk_mismatch",
+        CallFailure.HookRejectedBusy => "hook_rejected_busy",
+        CallFailure.HookRejected => "hook_rejected",
         _ => "internal",
     };
 }

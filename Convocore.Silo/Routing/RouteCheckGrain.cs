@@ -1,3 +1,4 @@
+using Convocore.Contracts.Webhooks;
 using Convocore.Contracts.Agents;
 using Convocore.Contracts.Common;
 using Convocore.Contracts.Numbers;
@@ -33,6 +34,7 @@ internal sealed class RouteCheckGrain(RoutingTable table, IOptions<AsteriskOptio
         RouteCheckTrunk? trunk = null;
         RouteCheckAgent? agent = null;
         RouteCheckFallback? fallback = null;
+        RouteCheckHook? hook = null;
         string? region = namedTrunk?.Region.ToString();
 
         if (decision.PhoneNumber is null)
@@ -70,6 +72,14 @@ internal sealed class RouteCheckGrain(RoutingTable table, IOptions<AsteriskOptio
                     NumberRules.AgentNotFound => RouteCheckCodes.AgentNotFound,
                     _ => RouteCheckCodes.AgentVoiceInvalid,
                 }, reason));
+            if (own.RoutingHook)
+            {
+                var target = await GrainFactory.GetGrain<IWebhooksGrain>(workspaceId).GetRoutingHook();
+                hook = new RouteCheckHook(target?.Url);
+                if (target is null)
+                    problems.Add(new(RouteCheckCodes.RoutingHookMissing,
+                        $"{own.PhoneNumber} is set to ask the routing hook, but the workspace has none: calls go to its own agent (set one in Settings)."));
+            }
             if (own.Fallback is { } destination)
             {
                 string? fallbackTitle = null;
@@ -97,7 +107,7 @@ internal sealed class RouteCheckGrain(RoutingTable table, IOptions<AsteriskOptio
         var routed = own is not null && decision.HangupReason is null;
         return new RouteCheck(dialed, decision.PhoneNumber, own is not null, trunk, agent, region, server,
             !routed ? "rejected" : decision.FallbackReason is null ? "routed" : "fallback",
-            routed ? null : own is null ? "unallocated" : decision.HangupReason, problems, fallback);
+            routed ? null : own is null ? "unallocated" : decision.HangupReason, problems, fallback, hook);
     }
 
     /// <summary>The region's connected server, else its first one, as /health reports them; null when none is configured.</summary>

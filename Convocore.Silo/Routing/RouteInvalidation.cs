@@ -74,6 +74,7 @@ internal sealed class RouteInvalidator(
         {
             RoutingTableKind.Number => "number",
             RoutingTableKind.Agent => "agent",
+            RoutingTableKind.Hook => "routing_hook",
             _ => "trunk",
         });
     }

@@ -21,6 +21,8 @@ internal sealed class RoutingMetrics
     private readonly Counter<long> tableMisses;
     private readonly Histogram<double> invalidationDuration;
     private readonly Counter<long> recordsDropped;
+    private readonly Counter<long> hookRequests;
+    private readonly Histogram<double> hookDuration;
     private readonly Meter meter;
 
     public RoutingMetrics(IMeterFactory meters)
@@ -41,6 +43,18 @@ internal sealed class RoutingMetrics
             "How long a number, agent or trunk change waited for every silo's routing table to forget the old answer");
         recordsDropped = meter.CreateCounter<long>("convocore.calls.records.dropped", "{record}",
             "Call records the recorder could not keep, by reason: queue_full (Redis slower than the calls for long) or stopped (recorded after the silo's recorder finished)");
+        hookRequests = meter.CreateCounter<long>("convocore.routing_hook.requests", "{request}",
+            "Requests to workspaces' routing hooks, by outcome: answered (a JSON answer we could read), timeout, error (no answer or not 2xx), invalid (an answer we could not use)");
+        hookDuration = meter.CreateHistogram<double>("convocore.routing_hook.duration", "ms",
+            "How long a routing hook took to answer (or until its timeout): added to our own time for the calls of hooked numbers");
+    }
+
+    /// <summary>One request to a workspace's routing hook, by outcome (answered, timeout, error, invalid).</summary>
+    public void HookAnswered(long startedTimestamp, string outcome)
+    {
+        var tags = new TagList { { "outcome", outcome } };
+        hookRequests.Add(1, tags);
+        hookDuration.Record(Stopwatch.GetElapsedTime(startedTimestamp).TotalMilliseconds, tags);
     }
 
     public void RecordDropped(string reason) => recordsDropped.Add(1, new KeyValuePair<string, object?>("reason", reason));

@@ -3,6 +3,7 @@ using Convocore.Contracts.Agents;
 using Convocore.Contracts.Common;
 using Convocore.Contracts.Numbers;
 using Convocore.Contracts.Trunks;
+using Convocore.Contracts.Webhooks;
 using Convocore.Silo.Numbers;
 using Microsoft.Extensions.Options;
 
@@ -30,13 +31,17 @@ internal sealed record RouteDecision(NumberRoute? Number, string? PhoneNumber, s
 
 /// <summary>
 /// Why a call went to its number's fallback, as recorded (the call's reason) and counted in analytics. Each check that
-/// can send a call to the fallback has its code here; the routing hook will be one more.
+/// can send a call to the fallback has its code here, the routing hook's (hook_*) among them.
 /// </summary>
 internal static class FallbackReasons
 {
     public const string AgentNotVoiceEnabled = "agent_not_voice_enabled";
     public const string AgentVoiceInvalid = "agent_voice_invalid";
     public const string AgentNotFound = "agent_not_found";
+    public const string HookTimeout = "hook_timeout";
+    public const string HookError = "hook_error";
+    public const string HookInvalidAnswer = "hook_invalid_answer";
+    public const string HookAgentUnavailable = "hook_agent_unavailable";
 
     /// <summary>The code of an agent's unavailable reason (its product text, <see cref="IAgentGrain.UnavailableReason"/>).</summary>
     public static string OfAgent(string unavailableReason) => unavailableReason switch
@@ -56,6 +61,10 @@ internal enum CallFailure
     /// <summary>The dialplan named a trunk other than the number's: refused as unallocated.</summary>
     TrunkMismatch,
     Internal,
+    /// <summary>The routing hook answered {"reject": "busy"}.</summary>
+    HookRejectedBusy,
+    /// <summary>The routing hook answered {"reject": "rejected"}.</summary>
+    HookRejected,
 }
 
 /// <summary>
@@ -84,6 +93,8 @@ internal sealed class NumberRoute
             CallEnd.HangupHandler,
         ];
         Continue = new RouteDecision(this, phoneNumber, null, null);
+        RoutingHook = assignment.RoutingHook;
+        AdditionalParamsJson = assignment.AdditionalParamsJson ?? "{}";
         if (assignment.Fallback is not { } fallback) return;
         Fallback = fallback;
         FallbackText = fallback.ToString();
@@ -114,6 +125,12 @@ internal sealed class NumberRoute
     public string AgentKey { get; }
     public string TrunkKey { get; }
     public string Region { get; }
+
+    /// <summary>The workspace's routing hook decides each call (<see cref="RoutingHookCall"/>); the agent above is its static one.</summary>
+    public bool RoutingHook { get; }
+
+    /// <summary>The number's additionalParams (compact JSON, {} for none), for the routing hook's request.</summary>
+    public string AdditionalParamsJson { get; }
 
     /// <summary>
     /// The channel variables a routed call gets, and the hangup handler that reports its end; shared by every call to the
@@ -147,6 +164,8 @@ internal enum RoutingTableKind
     Number,
     Agent,
     Trunk,
+    /// <summary>A workspace's routing hook, keyed by the workspace id.</summary>
+    Hook,
 }
 
 /// <summary>Convocore:Routing.</summary>
@@ -174,6 +193,7 @@ internal sealed class RoutingTable
     private readonly CachedLookup<NumberRoute?> numbers;
     private readonly CachedLookup<string?> agents;
     private readonly CachedLookup<TrunkRouting> trunks;
+    private readonly CachedLookup<RoutingHookTarget?> hooks;
 
     public RoutingTable(IGrainFactory grains, StoredNumbers stored, IOptions<RoutingOptions> options, TimeProvider clock)
     {
@@ -185,6 +205,23 @@ internal sealed class RoutingTable
             keep: route => route is not null);
         agents = new CachedLookup<string?>(clock, lifetime, agentKey => grains.GetGrain<IAgentGrain>(agentKey).UnavailableReason());
         trunks = new CachedLookup<TrunkRouting>(clock, lifetime, trunkKey => grains.GetGrain<ITrunkGrain>(trunkKey).Routing());
+        hooks = new CachedLookup<RoutingHookTarget?>(clock, lifetime, workspaceId => grains.GetGrain<IWebhooksGrain>(workspaceId).RoutingHookTarget());
+    }
+
+    /// <summary>The workspace's routing hook (null: none), from memory when known.</summary>
+    public ValueTask<RoutingHookTarget?> Hook(string workspaceId) => hooks.Get(workspaceId);
+
+    /// <summary>Why the agent ("workspaceId/agentId") cannot take calls, null when it can: from memory when known.</summary>
+    public ValueTask<string?> AgentUnavailable(string agentKey) => agents.Get(agentKey);
+
+    /// <summary>
+    /// Where a hooked call goes when the hook gave no usable answer: the static agent if it can take calls, else the
+    /// number's fallback for <paramref name="hookReason"/>, else refused as the static agent's unavailability would be.
+    /// </summary>
+    public async ValueTask<RouteDecision> WithoutHook(NumberRoute number, string hookReason)
+    {
+        if (await agents.Get(number.AgentKey) is null) return RouteDecision.Continue(number);
+        return await FallBack(number, hookReason) ?? RouteDecision.Reject(number, "normal_unspecified", CallFailure.AgentUnavailable);
     }
 
     /// <param name="dialed">The DID as the provider sent it.</param>
@@ -231,6 +268,7 @@ internal sealed class RoutingTable
             case RoutingTableKind.Number: numbers.Forget(key); break;
             case RoutingTableKind.Agent: agents.Forget(key); break;
             case RoutingTableKind.Trunk: trunks.Forget(key); break;
+            case RoutingTableKind.Hook: hooks.Forget(key); break;
         }
     }
 
@@ -240,6 +278,7 @@ internal sealed class RoutingTable
         numbers.Clear();
         agents.Clear();
         trunks.Clear();
+        hooks.Clear();
     }
 
     /// <summary>

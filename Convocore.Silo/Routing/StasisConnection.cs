@@ -30,13 +30,13 @@ internal sealed class StasisConnection : IAsyncDisposable
 
     public StasisConnection(
         AsteriskServerOptions server, AsteriskOptions options, RoutingTable table, RoutingMetrics metrics, CallRecorder recorder,
-        TestCallAnnouncer testCalls, ILogger logger)
+        TestCallAnnouncer testCalls, RoutingHookCall hooks, ILogger logger)
     {
         this.server = server;
         this.options = options;
         this.logger = logger;
         openCalls = new OpenCalls(server.DisplayName, recorder, logger);
-        calls = new InboundCall(server, options, table, metrics, recorder, openCalls, testCalls, logger);
+        calls = new InboundCall(server, options, table, metrics, recorder, openCalls, testCalls, hooks, logger);
     }
 
     public AsteriskConnectionState State { get; private set; } = AsteriskConnectionState.Connecting;

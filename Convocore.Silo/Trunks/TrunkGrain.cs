@@ -47,7 +47,7 @@ internal sealed class TrunkGrain(
         {
             // The index may briefly list a number whose change a crash interrupted; the number grain is the truth.
             if (assignments[i] is not { } a || a.WorkspaceId != workspaceId || a.TrunkId != trunkId) continue;
-            items.Add(new NumberInfo(page[i], trunkId, a.AgentId, agentTitles.GetValueOrDefault(a.AgentId), a.Region, a.AdditionalParamsJson, a.CreatedAt, a.UpdatedAt, a.Fallback));
+            items.Add(new NumberInfo(page[i], trunkId, a.AgentId, agentTitles.GetValueOrDefault(a.AgentId), a.Region, a.AdditionalParamsJson, a.CreatedAt, a.UpdatedAt, a.Fallback, a.RoutingHook));
         }
         return new NumberPage(items, numbers.Count > limit ? page[^1] : null);
     }

@@ -60,6 +60,7 @@ internal sealed class NumberEvents([FromKeyedServices("redis")] IConnectionMulti
                 else w.WriteRawValue(a.AdditionalParamsJson);
                 w.WritePropertyName("fallback");
                 NumberFallback.Write(w, a.Fallback);
+                w.WriteBoolean("routingHook", a.RoutingHook);
                 w.WriteString("createdAt", a.CreatedAt);
                 w.WriteString("updatedAt", a.UpdatedAt);
             }

@@ -3,6 +3,7 @@ using Convocore.Contracts.Common;
 using Convocore.Silo.Audit;
 using Convocore.Contracts.Webhooks;
 using Convocore.Silo.Outbound;
+using Convocore.Silo.Routing;
 
 namespace Convocore.Silo.Webhooks;
 
@@ -12,7 +13,15 @@ internal sealed class WebhooksState
     [Id(0)] public List<WebhookRecord> Webhooks { get; set; } = [];
     /// <summary>Audit entries of the last change, written with it (<see cref="AuditOutbox"/>).</summary>
     [Id(1)] public List<AuditEntry> Audit { get; set; } = [];
+    /// <summary>The workspace's routing hook (one at most), null when it has none.</summary>
+    [Id(2)] public RoutingHookRecord? RoutingHook { get; set; }
 }
+
+[GenerateSerializer, Immutable, Alias("convocore.routing-hook-record")]
+internal sealed record RoutingHookRecord(
+    [property: Id(0)] string Url,
+    [property: Id(1)] int TimeoutMs,
+    [property: Id(2)] string Secret);
 
 /// <summary>The secret is kept as it is (the sender signs with it); it is only ever given out in the answer that creates it.</summary>
 [GenerateSerializer, Immutable, Alias("convocore.webhook-record")]
@@ -30,6 +39,7 @@ internal sealed class WebhooksGrain(
     DeliveryStore deliveries,
     TimeProvider clock,
     AuditLog audit,
+    RouteInvalidator routes,
     ILogger<WebhooksGrain> logger) : Grain, IWebhooksGrain
 {
     private AuditOutbox outbox = null!;
@@ -98,6 +108,48 @@ internal sealed class WebhooksGrain(
 
     public Task<IReadOnlyList<WebhookTarget>> Targets() =>
         Task.FromResult<IReadOnlyList<WebhookTarget>>(state.State.Webhooks.Select(w => new WebhookTarget(w.Id, w.Url, w.Secret, w.Events)).ToArray());
+
+    public async Task<Outcome<RoutingHookSet>> SetRoutingHook(string? url, int? timeoutMs)
+    {
+        if (targets.Refusal(url) is { } refusal)
+            return Failure.Invalid(refusal == WebhookRules.UrlRequired ? RoutingHookRules.UrlRequired : refusal);
+        var timeout = timeoutMs ?? RoutingHookRules.DefaultTimeoutMs;
+        if (timeout is < RoutingHookRules.MinTimeoutMs or > RoutingHookRules.MaxTimeoutMs) return Failure.Invalid(RoutingHookRules.TimeoutOutOfRange);
+        var before = state.State.RoutingHook;
+        var keepsSecret = before is not null;
+        var record = new RoutingHookRecord(url!, timeout, before?.Secret ?? OutboundSignature.NewSecret());
+        if (record == before) return new RoutingHookSet(new RoutingHookInfo(record.Url, record.TimeoutMs), null);
+        var entry = AuditLog.Entry(AuditActions.RoutingHookUpdated, AuditTargets.RoutingHook, "routing-hook", Shown(before), Shown(record),
+            outbox.Actor, outbox.Now);
+        await StoreRoutingHook(record, before, entry);
+        return new RoutingHookSet(new RoutingHookInfo(record.Url, record.TimeoutMs), keepsSecret ? null : record.Secret);
+    }
+
+    public Task<RoutingHookInfo?> GetRoutingHook() =>
+        Task.FromResult(state.State.RoutingHook is { } hook ? new RoutingHookInfo(hook.Url, hook.TimeoutMs) : null);
+
+    public async Task<Outcome<Done>> RemoveRoutingHook()
+    {
+        if (state.State.RoutingHook is not { } before) return Failure.NotFound(RoutingHookRules.NotFound);
+        var entry = AuditLog.Entry(AuditActions.RoutingHookUpdated, AuditTargets.RoutingHook, "routing-hook", Shown(before), null, outbox.Actor, outbox.Now);
+        await StoreRoutingHook(null, before, entry);
+        return Done.Instance;
+    }
+
+    public Task<RoutingHookTarget?> RoutingHookTarget() =>
+        Task.FromResult(state.State.RoutingHook is { } hook ? new RoutingHookTarget(hook.Url, hook.TimeoutMs, hook.Secret) : null);
+
+    /// <summary>Stored with its audit entry, then forgotten by every silo's table before the change is acknowledged.</summary>
+    private Task StoreRoutingHook(RoutingHookRecord? record, RoutingHookRecord? before, AuditEntry entry) =>
+        routes.Store(RoutingTableKind.Hook, WorkspaceId, async () =>
+        {
+            state.State.RoutingHook = record;
+            await outbox.Write(state.State.Audit, [entry], () => state.WriteStateAsync(), () => WriteFailed(() => state.State.RoutingHook = before));
+        }, () => state.State.RoutingHook = before);
+
+    /// <summary>What the log shows of the hook: never its secret.</summary>
+    private static System.Text.Json.Nodes.JsonObject? Shown(RoutingHookRecord? hook) =>
+        hook is null ? null : new() { ["url"] = hook.Url, ["timeoutMs"] = hook.TimeoutMs };
 
     private WebhookRecord? Find(string webhookId) => state.State.Webhooks.Find(w => w.Id == webhookId);
 

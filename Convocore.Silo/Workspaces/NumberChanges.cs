@@ -208,5 +208,6 @@ internal sealed class NumberChanges(
         ["region"] = a.Region.ToString(),
         ["additionalParams"] = a.AdditionalParamsJson is null ? null : System.Text.Json.Nodes.JsonNode.Parse(a.AdditionalParamsJson),
         ["fallback"] = a.Fallback is null ? null : new System.Text.Json.Nodes.JsonObject { ["type"] = a.Fallback.Kind.ToString().ToLowerInvariant(), ["target"] = a.Fallback.Target },
+        ["routingHook"] = a.RoutingHook,
     };
 }

@@ -182,7 +182,7 @@ internal sealed class WorkspaceGrain(
         var trunk = (await Trunk(command.TrunkId).Get())!;
         var now = clock.GetUtcNow();
         var assignment = new NumberAssignment(Id, command.TrunkId, command.AgentId, command.Region ?? trunk.Region,
-            command.AdditionalParamsJson, now, now, Guid.NewGuid(), command.Fallback);
+            command.AdditionalParamsJson, now, now, Guid.NewGuid(), command.Fallback, command.RoutingHook);
         var change = new PendingNumberChange(assignment.OperationId, NumberChangeKind.Add, phoneNumber, null, assignment, AuditContext.Current, now);
         var claimed = await changes.Apply(change, async () =>
         {
@@ -206,14 +206,14 @@ internal sealed class WorkspaceGrain(
         if (await AvailableAgent(command.AgentId) is { Failure: { } agentFailure }) return agentFailure;
         if (NumberRules.ValidateAdditionalParams(command.AdditionalParamsJson) is { } invalidParams) return invalidParams;
         if (FallbackFailure(command.Fallback) is { } invalidFallback) return invalidFallback;
-        if (command.UnlessChangedFrom is { } expected && expected != new NumberSettings(current.AgentId, current.AdditionalParamsJson, current.Fallback))
+        if (command.UnlessChangedFrom is { } expected && expected != new NumberSettings(current.AgentId, current.AdditionalParamsJson, current.Fallback, current.RoutingHook))
             return Failure.Conflict(ConcurrentEdits.ChangedMeanwhile);
 
         var change = new PendingNumberChange(Guid.NewGuid(), NumberChangeKind.Reassign, command.PhoneNumber, current, null, AuditContext.Current, clock.GetUtcNow());
         var updated = await changes.Apply(change, async () =>
         {
             var updated = await Number(command.PhoneNumber).Reassign(Id, command.TrunkId, command.AgentId,
-                command.AdditionalParamsJson, replaceParams: true, change.OperationId, command.Fallback);
+                command.AdditionalParamsJson, replaceParams: true, change.OperationId, command.Fallback, command.RoutingHook);
             await probe.Committed(change.Kind, command.PhoneNumber);
             await index.Move(command.PhoneNumber, NumberChanges.Entry(current), updated is null ? null : NumberChanges.Entry(updated));
             return updated;
@@ -397,7 +397,7 @@ internal sealed class WorkspaceGrain(
     private async Task<NumberInfo> Describe(string phoneNumber, NumberAssignment a)
     {
         var agent = await Agent(a.AgentId).Get();
-        return new NumberInfo(phoneNumber, a.TrunkId, a.AgentId, agent?.Title, a.Region, a.AdditionalParamsJson, a.CreatedAt, a.UpdatedAt, a.Fallback);
+        return new NumberInfo(phoneNumber, a.TrunkId, a.AgentId, agent?.Title, a.Region, a.AdditionalParamsJson, a.CreatedAt, a.UpdatedAt, a.Fallback, a.RoutingHook);
     }
 
     private WorkspaceSummary Summary() =>

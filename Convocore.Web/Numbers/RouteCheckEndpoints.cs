@@ -21,7 +21,10 @@ internal sealed record RouteCheckFallbackResponse(FallbackResponse Destination, 
 /// <param name="HangupCause">The Asterisk reason a call would be hung up with (unallocated, rejected, normal_unspecified); null when routed.</param>
 internal sealed record RouteCheckResponse(string Dialed, string? PhoneNumber, bool Configured, RouteCheckTrunkResponse? Trunk,
     RouteCheckAgentResponse? Agent, string? Region, RouteCheckAsteriskResponse? AsteriskServer, string Outcome, string? HangupCause,
-    IEnumerable<RouteCheckProblemResponse> Problems, RouteCheckFallbackResponse? Fallback);
+    IEnumerable<RouteCheckProblemResponse> Problems, RouteCheckFallbackResponse? Fallback, RouteCheckHookResponse? RoutingHook);
+
+/// <param name="Url">The workspace's routing hook, which decides each call to the number (the check does not call it); null when it has none.</param>
+internal sealed record RouteCheckHookResponse(string? Url);
 
 internal static class RouteCheckEndpoints
 {
@@ -46,7 +49,9 @@ internal static class RouteCheckEndpoints
             .WithDescription("Decided by the call path's own routing table. trunkId names the SIP provider the call would come in on (its default " +
                              "country reads national numbers; a number of another SIP provider is refused). Another workspace's number reads as not configured. " +
                              "outcome fallback: the agent cannot take the call and it goes to the number's fallback (fallback.reason says why). " +
-                             "Problem codes: not_e164, not_configured, agent_not_voice_enabled, agent_voice_invalid, agent_not_found, trunk_inactive, trunk_mismatch, no_asterisk, fallback_agent_unavailable.");
+                             "Problem codes: not_e164, not_configured, agent_not_voice_enabled, agent_voice_invalid, agent_not_found, trunk_inactive, trunk_mismatch, no_asterisk, fallback_agent_unavailable, routing_hook_missing. " +
+                             "A number with routingHook: routingHook.url names the hook that decides its calls (not called here); the outcome is its own agent's, " +
+                             "where calls go when the hook gives no usable answer.");
     }
 
     private static RouteCheckResponse ToResponse(RouteCheck c) => new(c.Dialed, c.PhoneNumber, c.Configured,
@@ -55,5 +60,6 @@ internal static class RouteCheckEndpoints
         c.Region,
         c.AsteriskServer is { } s ? new RouteCheckAsteriskResponse(s.Name, s.State.ToString()) : null,
         c.Outcome, c.HangupCause, c.Problems.Select(p => new RouteCheckProblemResponse(p.Code, p.Message)),
-        c.Fallback is { } f ? new RouteCheckFallbackResponse(FallbackBody.ToResponse(f.Destination)!, f.Used, f.Reason, f.AgentTitle, f.AgentCanTakeCalls) : null);
+        c.Fallback is { } f ? new RouteCheckFallbackResponse(FallbackBody.ToResponse(f.Destination)!, f.Used, f.Reason, f.AgentTitle, f.AgentCanTakeCalls) : null,
+        c.RoutingHook is { } h ? new RouteCheckHookResponse(h.Url) : null);
 }

@@ -310,6 +310,12 @@ public sealed class OpenApiContractTests(ConvocoreSystem system)
         await c.Send("POST", $"/api/numbers/{TestNumbers.Escaped(spare)}/test-call", key);
         await c.Send("POST", "/api/numbers/5551234/test-call", key);
         // Webhooks: the list, the delivery log once the numbers' events are in it, redelivery, removal.
+        await c.Send("GET", "/api/workspace/routing-hook", key);
+        await c.Send("DELETE", "/api/workspace/routing-hook", key);
+        await c.Send("PUT", "/api/workspace/routing-hook", key, new { url = "http://hooks.convocore.invalid/route" });
+        await c.Send("PUT", "/api/workspace/routing-hook", key, new { url = "https://hooks.convocore.invalid/route", timeoutMs = 500 });
+        await c.Send("GET", "/api/workspace/routing-hook", key);
+        await c.Send("DELETE", "/api/workspace/routing-hook", key);
         await c.Send("GET", "/api/webhooks", key);
         await c.Send("GET", "/api/webhooks", op);
         await Numbers.Eventually.True(async () => (await c.Send("GET", $"/api/webhooks/{webhook}/deliveries", key)).Json.AsArray().Count > 0, "a delivery in the log");
