@@ -53,10 +53,10 @@ internal sealed class RedisExceptionCodec : IGeneralizedCodec
     public bool IsSupportedType(Type type) =>
         typeof(RedisException).IsAssignableFrom(type) || typeof(RedisTimeoutException).IsAssignableFrom(type);
 
-    public void WriteField<TBufferWriter>(ref Writer<TBufferWriter> writer, uint fieldIdDelta, Type expectedType, object value)
+    public void WriteField<TBufferWriter>(ref Writer<TBufferWriter> writer, uint fieldIdDelta, Type? expectedType, object? value)
         where TBufferWriter : IBufferWriter<byte>
     {
-        var failure = (Exception)value;
+        var failure = (Exception)value!;
         var sent = new StorageUnavailableException($"{failure.GetType().Name}: {failure.Message}");
         writer.Session.CodecProvider.GetCodec(typeof(StorageUnavailableException)).WriteField(ref writer, fieldIdDelta, expectedType, sent);
     }

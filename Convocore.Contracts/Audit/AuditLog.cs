@@ -55,7 +55,7 @@ public static class AuditActions
     public const string NumberDeleted = "number.deleted";
     public const string WebhookCreated = "webhook.created";
     public const string WebhookDeleted = "webhook.deleted";
-    /// <summary>Reserved for the routing hook (not built yet): its URL and settings, never its secret.</summary>
+    /// <summary>The routing hook set or removed: its URL and timeout, never its secret.</summary>
     public const string RoutingHookUpdated = "routingHook.updated";
 }
 

@@ -1,7 +1,7 @@
 // Settings (issue 17): the workspace's webhooks. Add one (its signing secret is shown once, right after), delete one,
 // and read each one's delivery log, newest first, with a redeliver button per event. Reads and writes /api/webhooks.
-// Everything the server or the user gave is shown as text, never markup. The routing hook joins this page later: one
-// section each, built by its own function.
+// Everything the server or the user gave is shown as text, never markup. The routing hook is set over the API only
+// (PUT /api/workspace/routing-hook) until its card joins this page: one section each, built by its own function.
 import { el, setText } from './dom.js';
 import { api, get, ApiError } from './api.js';
 import { confirmAction } from './confirm.js';
