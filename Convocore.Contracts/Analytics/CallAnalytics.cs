@@ -68,7 +68,8 @@ public sealed record CallLogEntry(
     [property: Id(9)] DateTimeOffset? EndedAt,
     [property: Id(10)] string ChannelId,
     [property: Id(11)] bool Test,
-    [property: Id(12)] string? Fallback = null);
+    [property: Id(12)] string? Fallback = null,
+    [property: Id(13)] string? Hook = null);
 
 /// <summary>
 /// Reads the analytics and the call log that each silo's ingester keeps in Redis. A stateless worker: every silo

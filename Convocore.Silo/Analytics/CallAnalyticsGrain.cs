@@ -33,5 +33,5 @@ internal sealed class CallAnalyticsGrain(CallStore store, CallFigures figures, I
     }
 
     private static CallLogEntry Entry(CallRecord c) => new(c.StartedAt, c.CallerNumber, c.PhoneNumber, c.Dialed, c.AgentId, c.Region,
-        c.Outcome, c.FailureReason, c.DurationSeconds is { } d ? CallFigures.Seconds(d) : null, c.EndedAt, c.ChannelId, c.Test, c.Fallback);
+        c.Outcome, c.FailureReason, c.DurationSeconds is { } d ? CallFigures.Seconds(d) : null, c.EndedAt, c.ChannelId, c.Test, c.Fallback, c.Hook);
 }

@@ -30,7 +30,7 @@ internal sealed record UnownedCallsResponse(DateTimeOffset From, DateTimeOffset 
 
 internal sealed record CallLogEntryResponse(DateTimeOffset StartedAt, string Caller, string? PhoneNumber, string Dialed, string? AgentId,
     string? Region, string Outcome, string? Reason, double? DurationSeconds, DateTimeOffset? EndedAt, string ChannelId, bool Test,
-    string? Fallback);
+    string? Fallback, string? Hook);
 
 internal sealed record CallLogResponse(IEnumerable<CallLogEntryResponse> Items, string? NextCursor);
 
@@ -104,7 +104,7 @@ internal static class AnalyticsEndpoints
             return page is null
                 ? Problems.Invalid(InvalidCursor)
                 : Results.Ok(new CallLogResponse(page.Items.Select(c => new CallLogEntryResponse(c.StartedAt, c.Caller, c.PhoneNumber, c.Dialed,
-                    c.AgentId, c.Region, CallOutcomes.Name(c.Outcome), c.Reason, c.DurationSeconds, c.EndedAt, c.ChannelId, c.Test, c.Fallback)),
+                    c.AgentId, c.Region, CallOutcomes.Name(c.Outcome), c.Reason, c.DurationSeconds, c.EndedAt, c.ChannelId, c.Test, c.Fallback, c.Hook)),
                     page.NextCursor is null ? null : Base64Url.EncodeToString(Encoding.UTF8.GetBytes(page.NextCursor))));
         }).Produces<CallLogResponse>().ProducesProblems(StatusCodes.Status400BadRequest)
             .WithSummary("The workspace's calls, newest first, a page at a time (limit, default 50, at most 200): pass nextCursor back as cursor");

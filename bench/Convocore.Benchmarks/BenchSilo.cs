@@ -4,6 +4,7 @@ using Convocore.Contracts.Common;
 using Convocore.Contracts.Numbers;
 using Convocore.Contracts.Trunks;
 using Convocore.Contracts.Workspaces;
+using Convocore.Contracts.Webhooks;
 using Convocore.Silo;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -50,16 +51,23 @@ internal static class BenchSilo
     }
 
     /// <summary>An Enterprise workspace with one agent and one trunk holding <paramref name="count"/> numbers.</summary>
-    public static async Task<IReadOnlyList<string>> ConfigureNumbers(IGrainFactory grains, int count, int offset = 0)
+    /// <param name="hookUrl">A routing hook for the workspace, used by every number; null: none.</param>
+    public static async Task<IReadOnlyList<string>> ConfigureNumbers(IGrainFactory grains, int count, int offset = 0, string? hookUrl = null)
     {
-        var workspace = grains.GetGrain<IWorkspaceGrain>(Ids.New());
+        var workspaceId = Ids.New();
+        var workspace = grains.GetGrain<IWorkspaceGrain>(workspaceId);
         await workspace.Create("bench", Plan.Enterprise);
+        if (hookUrl is not null)
+        {
+            var set = await grains.GetGrain<IWebhooksGrain>(workspaceId).SetRoutingHook(hookUrl, 1500);
+            if (set.Value is null) throw new InvalidOperationException("routing hook refused: " + set);
+        }
         var agent = (await workspace.CreateAgent(new AgentDraft("Bench agent", true, new VoiceConfiguration("openai", "alloy", "en-US")))).Value!;
         var trunk = (await workspace.CreateTrunk(new TrunkDraft("Bench trunk", Region.NA, true, null))).Value!;
         var numbers = Numbers(count, offset);
         foreach (var chunk in numbers.Chunk(50))
         {
-            await Task.WhenAll(chunk.Select(n => workspace.AddNumber(new AddNumber(trunk.Id, n, agent.Id, null, """{"bench":true}"""))));
+            await Task.WhenAll(chunk.Select(n => workspace.AddNumber(new AddNumber(trunk.Id, n, agent.Id, null, """{"bench":true}""", RoutingHook: hookUrl is not null))));
         }
         return numbers;
     }

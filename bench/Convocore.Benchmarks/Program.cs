@@ -32,7 +32,7 @@ using StackExchange.Redis;
 //                                       mixed load against silo and web processes, each sampled from outside every interval
 //        webhooks [--rates 100,500] [--seconds 10] [--runs 3] [--slow-ms 1000]
 //                                       webhook throughput and delivery delay of one silo; own time without, with a fast and a slow receiver
-//        [--analytics on|off] [--hangup-after <seconds>] [--tracing on|off]
+//        [--analytics on|off] [--hangup-after <seconds>] [--tracing on|off] [--hook on|off]   (routing; --hook on: every number asks a loopback routing hook)
 // Plays Asterisk (our ARI simulator, real WebSockets on loopback) against a silo in this process, and against the
 // floor: a minimal responder on the same ARI client that answers every StasisStart with a fixed continue.
 if (args.FirstOrDefault() == "micro")
@@ -92,7 +92,7 @@ if (args.FirstOrDefault() == "memory")
 var options = Arguments.Parse(args);
 if (options.Command != "routing")
 {
-    Console.Error.WriteLine("usage: Convocore.Benchmarks routing [--rates 500,1000,2000] [--seconds 10] [--numbers 1000] [--runs 3] [--find-max [--step 250] [--max-rate 20000]] [--analytics on|off] [--hangup-after 1] [--tracing on|off] | numbers | memory | micro");
+    Console.Error.WriteLine("usage: Convocore.Benchmarks routing [--rates 500,1000,2000] [--seconds 10] [--numbers 1000] [--runs 3] [--find-max [--step 250] [--max-rate 20000]] [--analytics on|off] [--hangup-after 1] [--tracing on|off] [--hook on|off] | numbers | memory | micro");
     return 2;
 }
 
@@ -111,15 +111,23 @@ await floorAsterisk.StartAsync();
 
 var siloSettings = BenchSilo.ConnectedTo(asterisk);
 siloSettings["Convocore:Analytics:Enabled"] = options.Analytics ? "true" : "false";
+// With --hook on, every number asks a routing hook on loopback (Kestrel in this process, answering {} at once: the
+// number's own agent), so our own time includes the hook's round trip.
+await using var routingHook = options.Hook ? await BenchHook.StartAsync() : null;
+if (routingHook is not null)
+{
+    siloSettings["Convocore:Outbound:AllowPrivateTargets"] = "true";
+    siloSettings["Convocore:Outbound:AllowHttp"] = "true";
+}
 using var host = await BenchSilo.StartAsync(redis, siloSettings, options.Tracing);
 var grains = host.Services.GetRequiredService<IGrainFactory>();
 
-var numbers = await BenchSilo.ConfigureNumbers(grains, options.Numbers);
+var numbers = await BenchSilo.ConfigureNumbers(grains, options.Numbers, hookUrl: routingHook?.Url);
 await asterisk.WaitForEventConnectionCountAsync("convocore", 1).WaitAsync(TimeSpan.FromSeconds(30));
 await using var floor = await Floor.StartAsync(floorAsterisk);
 
 Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {Environment.OSVersion}, .NET {Environment.Version}; numbers configured: {numbers.Count}; " +
-    $"analytics {(options.Analytics ? "on" : "off")}; tracing {(options.Tracing ? "on" : "off")}; routed calls end {(options.HangupAfter > 0 ? $"{options.HangupAfter} s after continue" : "never")}");
+    $"analytics {(options.Analytics ? "on" : "off")}; tracing {(options.Tracing ? "on" : "off")}; routing hook {(options.Hook ? "on (loopback, answers at once)" : "off")}; routed calls end {(options.HangupAfter > 0 ? $"{options.HangupAfter} s after continue" : "never")}");
 var cold = await LoadRun.Run("cold", asterisk, numbers, Math.Min(500, numbers.Count), TimeSpan.FromSeconds(numbers.Count / (double)Math.Min(500, numbers.Count)), ownTime);
 Console.WriteLine($"first call to each number after start: {cold}");
 var failed = cold.Errors > 0;
@@ -172,7 +180,7 @@ async Task<(LoadResult Floor, LoadResult Ours)> Compare(int rate)
 }
 
 internal sealed record Arguments(string Command, int[] Rates, TimeSpan Duration, int Numbers, int Runs, bool FindMax, int Step, int MaxRate,
-    bool Analytics, double HangupAfter, bool Tracing)
+    bool Analytics, double HangupAfter, bool Tracing, bool Hook)
 {
     public static Arguments Parse(string[] args)
     {
@@ -187,6 +195,7 @@ internal sealed record Arguments(string Command, int[] Rates, TimeSpan Duration,
         var analytics = true;
         var hangupAfter = 0.0;
         var tracing = false;
+        var hook = false;
         for (var i = 1; i < args.Length; i++)
         {
             switch (args[i])
@@ -201,10 +210,11 @@ internal sealed record Arguments(string Command, int[] Rates, TimeSpan Duration,
                 case "--analytics": analytics = args[++i] != "off"; break;
                 case "--hangup-after": hangupAfter = double.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--tracing": tracing = args[++i] != "off"; break;
+                case "--hook": hook = args[++i] != "off"; break;
                 default: throw new ArgumentException($"unknown option {args[i]}");
             }
         }
-        return new Arguments(command, rates, TimeSpan.FromSeconds(seconds), numbers, runs, findMax, step, maxRate, analytics, hangupAfter, tracing);
+        return new Arguments(command, rates, TimeSpan.FromSeconds(seconds), numbers, runs, findMax, step, maxRate, analytics, hangupAfter, tracing, hook);
     }
 }
 

@@ -35,6 +35,7 @@ export function createNumberRow() {
     el('div', { class: 'number-reassign' }, label, select, reassign),
     el('button', { type: 'button', class: 'icon danger delete-number' }, trashIcon()),
     createFallbackEditor(),
+    createHookToggle(),
     el('div', { class: 'number-test' },
       el('button', { type: 'button', class: 'secondary test-call' }, 'Test call'),
       el('span', { class: 'test-result', role: 'status' })),
@@ -47,6 +48,38 @@ export function createNumberRow() {
   row.querySelector('.test-call').addEventListener('click', () => placeTestCall(row));
   row.querySelector('.save-fallback').addEventListener('click', () => saveFallback(row));
   return row;
+}
+
+// ---------- routing hook ----------
+
+// On: each call asks the workspace's routing hook (Settings) which agent takes it.
+function createHookToggle() {
+  const id = `hook-${Math.random().toString(36).slice(2)}`;
+  const box = el('input', { type: 'checkbox', class: 'routing-hook', id });
+  const toggle = el('div', { class: 'check number-hook' }, box, el('label', { for: id, class: 'routing-hook-label' }, 'Routing hook'));
+  box.addEventListener('change', () => saveHook(toggle.closest('.number-row'), box));
+  return toggle;
+}
+
+function updateHookToggle(row, number) {
+  const box = row.querySelector('.routing-hook');
+  box.checked = number.routingHook === true;
+  box.setAttribute('aria-label', `Routing hook for ${number.phoneNumber}`);
+}
+
+async function saveHook(row, box) {
+  const error = row.querySelector('.row-error');
+  setText(error, '');
+  box.disabled = true;
+  try {
+    await api('PATCH', numberPath(row.dataset.trunk, row.dataset.key), { routingHook: box.checked });
+    await numbersChanged(row.dataset.trunk);
+  } catch (e) {
+    box.checked = !box.checked;
+    setText(error, e.problem?.detail ?? e.message);
+  } finally {
+    box.disabled = false;
+  }
 }
 
 // ---------- fallback ----------
@@ -158,6 +191,7 @@ export function updateNumberRow(row, number) {
   row.querySelector('.delete-number').setAttribute('aria-label', `Delete ${number.phoneNumber}`);
   row.querySelector('.test-call').setAttribute('aria-label', `Test call ${number.phoneNumber}`);
   updateFallbackEditor(row, number);
+  updateHookToggle(row, number);
 }
 
 /** Options of voice-ready agents; the others are listed disabled with the reason they cannot answer. */

@@ -1,10 +1,10 @@
-// Settings (issue 17): the workspace's webhooks. Add one (its signing secret is shown once, right after), delete one,
+// Settings (issue 17): the workspace's routing hook (routing-hook.js) and its webhooks. Add a webhook (its signing secret is shown once, right after), delete one,
 // and read each one's delivery log, newest first, with a redeliver button per event. Reads and writes /api/webhooks.
-// Everything the server or the user gave is shown as text, never markup. The routing hook is set over the API only
-// (PUT /api/workspace/routing-hook) until its card joins this page: one section each, built by its own function.
+// Everything the server or the user gave is shown as text, never markup. One section each, built by its own function.
 import { el, setText } from './dom.js';
 import { api, get, ApiError } from './api.js';
 import { confirmAction } from './confirm.js';
+import { buildRoutingHook, reloadRoutingHook } from './routing-hook.js';
 
 const EventTypes = ['call.started', 'call.routed', 'call.failed', 'call.ended', 'number.created', 'number.updated', 'number.deleted'];
 const Limit = 10;
@@ -15,9 +15,10 @@ const openLogs = new Set();
 
 export function showSettings(view) {
   if (!built) {
-    view.replaceChildren(el('h1', { id: 'settings-heading' }, 'Settings'), buildWebhooks());
+    view.replaceChildren(el('h1', { id: 'settings-heading' }, 'Settings'), buildRoutingHook(), buildWebhooks());
     built = true;
   }
+  reloadRoutingHook();
   reloadWebhooks();
 }
 

@@ -4,7 +4,7 @@ using static Microsoft.Playwright.Assertions;
 
 namespace Convocore.Tests.Dashboard;
 
-/// <summary>Editing a number's fallback on its row in the browser: saved values survive a reload, a bad URI shows the product's text.</summary>
+/// <summary>Editing a number's fallback and routing hook switch on its row in the browser: saved values survive a reload, a bad URI shows the product's text.</summary>
 [Collection(DashboardCollection.Name)]
 public sealed class DashboardFallbackTests(DashboardSystem system)
 {
@@ -58,5 +58,31 @@ public sealed class DashboardFallbackTests(DashboardSystem system)
         await row.GetByRole(AriaRole.Button, new() { Name = $"Save fallback of {number}" }).ClickAsync();
         await Expect(row.Locator(".fallback-current")).ToHaveTextAsync("Fallback: none");
         Assert.Null((await s.Workspace.Api.Get($"/api/trunks/{s.TrunkId}/numbers/{TestNumbers.Escaped(number)}")).Body!["fallback"]);
+    }
+
+    [Fact]
+    public async Task The_routing_hook_is_switched_on_and_off_on_the_numbers_row_and_shows_after_a_reload()
+    {
+        var s = await DashboardSetup.Create(system);
+        var number = TestNumbers.Next();
+        await s.Add(number);
+        var path = $"/api/trunks/{s.TrunkId}/numbers/{TestNumbers.Escaped(number)}";
+        await using var dashboard = await system.OpenDashboard();
+        dashboard.WatchForErrors();
+        await dashboard.SignInLive(s.Workspace.ApiKey);
+        await dashboard.Expand("Twilio");
+        var toggle = dashboard.NumberRow(number).GetByLabel($"Routing hook for {number}");
+        await Expect(toggle).Not.ToBeCheckedAsync();
+
+        await toggle.CheckAsync();
+        await Eventually.True(async () => (await s.Workspace.Api.Get(path)).Body!["routingHook"]!.GetValue<bool>(), "routingHook saved as true");
+        await dashboard.Page.ReloadAsync();
+        await dashboard.Expand("Twilio");
+        toggle = dashboard.NumberRow(number).GetByLabel($"Routing hook for {number}");
+        await Expect(toggle).ToBeCheckedAsync();
+
+        await toggle.UncheckAsync();
+        await Eventually.True(async () => !(await s.Workspace.Api.Get(path)).Body!["routingHook"]!.GetValue<bool>(), "routingHook saved as false");
+        Assert.Empty(dashboard.PageErrors);
     }
 }

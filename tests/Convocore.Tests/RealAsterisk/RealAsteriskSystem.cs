@@ -9,7 +9,7 @@ namespace Convocore.Tests.RealAsterisk;
 /// <see cref="AsteriskFixture"/> (ARI http://127.0.0.1:8088, convocore/convocore). As a class fixture it starts only on
 /// first use (<see cref="StartAsync"/>), after the test has checked that Asterisk runs: without Asterisk nothing starts.
 /// </summary>
-public sealed class RealAsteriskSystem : ConvocoreSystem
+public class RealAsteriskSystem : ConvocoreSystem
 {
     public const string ServerName = "real-na";
 

@@ -98,6 +98,15 @@ public sealed class RoutingHookCallTests(WebhookSystem system) : IAsyncLifetime
         Assert.Equal(h.Setup.AgentId, outcome.Extension);
         Assert.Equal("1", outcome.Variables["VIP"]);
         Assert.Equal("answered", (await system.RecordedCall(channelId)).Hook);
+        // The call log says what the hook did.
+        string? logged = null;
+        await Eventually.True(async () =>
+        {
+            var log = (await h.Setup.Api.Get($"/api/calls?phoneNumber={TestNumbers.Escaped(h.Number)}")).Body?["items"]?.AsArray();
+            logged = log?.FirstOrDefault(c => c!["channelId"]!.GetValue<string>() == channelId)?["hook"]?.GetValue<string>();
+            return logged is not null;
+        }, "the call in the call log with its hook outcome");
+        Assert.Equal("answered", logged);
     }
 
     [Theory]
