@@ -62,8 +62,8 @@ internal sealed class RoutingHookCall(RoutingTable table, OutboundHttp http, Rou
             request.Headers.TryAddWithoutValidation(EventIdHeader, Ids.New());
             using var response = await http.Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
             if (!response.IsSuccessStatusCode) return (HookOutcomes.Error, null);
-            var text = await response.Content.ReadAsByteArrayAsync(timeout.Token);
-            return Read(text) is { } answer ? (HookOutcomes.Answered, answer) : (HookOutcomes.Invalid, null);
+            var text = await ReadBounded(response.Content, timeout.Token);
+            return text is not null && Read(text) is { } answer ? (HookOutcomes.Answered, answer) : (HookOutcomes.Invalid, null);
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested)
         {
@@ -75,6 +75,27 @@ internal sealed class RoutingHookCall(RoutingTable table, OutboundHttp http, Rou
             return (HookOutcomes.Error, null);
         }
     }
+
+    /// <summary>
+    /// The answer's body, or null past <see cref="MaxAnswerBytes"/>: a usable answer is a few KB (20 variables of 256
+    /// characters), and a hook that sends more must not make the silo buffer it.
+    /// </summary>
+    private static async Task<byte[]?> ReadBounded(HttpContent content, CancellationToken cancel)
+    {
+        if (content.Headers.ContentLength > MaxAnswerBytes) return null;
+        await using var stream = await content.ReadAsStreamAsync(cancel);
+        var buffer = new byte[MaxAnswerBytes + 1];
+        var read = 0;
+        while (read < buffer.Length)
+        {
+            var n = await stream.ReadAsync(buffer.AsMemory(read), cancel);
+            if (n == 0) return buffer.AsSpan(0, read).ToArray();
+            read += n;
+        }
+        return null;
+    }
+
+    public const int MaxAnswerBytes = 64 * 1024;
 
     /// <summary>An answer the JSON of which was usable: the agent and variables are checked against the call next.</summary>
     private readonly record struct HookAnswer(string? AgentId, KeyValuePair<string, string>[] Variables, string? Reject);

@@ -125,6 +125,20 @@ public sealed class RoutingHookCallTests(WebhookSystem system) : IAsyncLifetime
         Assert.Equal((CallRecordOutcome.Failed, reason, "rejected"), (record.Outcome, record.FailureReason, record.Hook));
     }
 
+    [Fact]
+    public async Task An_answer_larger_than_64_KB_is_not_read_and_leaves_the_call_to_the_static_agent()
+    {
+        var h = await HookedNumber();
+        // Valid JSON naming variables, padded past the bound: only its size makes it unusable.
+        Answer(h.Number, 200, """{"variables":{"VIP":"1"}}""" + new string(' ', 70_000));
+
+        var (outcome, channelId) = await Call(h.Number);
+
+        Assert.Equal(h.Setup.AgentId, outcome.Extension);
+        Assert.False(outcome.Variables.ContainsKey("VIP"));
+        Assert.Equal("invalid", (await system.RecordedCall(channelId)).Hook);
+    }
+
     [Theory]
     [InlineData(200, "not json", "invalid")]
     [InlineData(200, "[]", "invalid")]
