@@ -190,9 +190,13 @@ internal sealed class CallFigures(CallStore store)
                         Add(fallbackReasons, key, value);
                         break;
                     case 'g': Add(regions, key, value); break;
-                    case 'h':
+                    case 'q':
                         var b = int.Parse(key, CultureInfo.InvariantCulture);
                         histogram[b] = histogram.GetValueOrDefault(b) + value;
+                        break;
+                    case 'h':
+                        var fine = CallRollup.FromFineBucket(int.Parse(key, CultureInfo.InvariantCulture));
+                        histogram[fine] = histogram.GetValueOrDefault(fine) + value;
                         break;
                     case 't' when hour is null:
                         var at = day * 24 + int.Parse(key, CultureInfo.InvariantCulture);

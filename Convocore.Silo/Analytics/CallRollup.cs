@@ -10,7 +10,7 @@ namespace Convocore.Silo.Analytics;
 /// - <c>…rollup:h:{hour}</c>, <c>…rollup:d:{day}</c> (hours and days since the Unix epoch, UTC), and the same with
 ///   <c>:n:{e164}</c> per number. Fields: <c>n</c> calls, <c>ok</c> routed, <c>f:{reason}</c> failed by reason,
 ///   <c>b:{reason}</c> handed to the number's fallback by the reason its agent could not take it,
-///   <c>g:{region}</c>, <c>dn</c>/<c>ds</c> routed calls with a duration and their sum in ms, <c>h:{bucket}</c> the
+///   <c>g:{region}</c>, <c>dn</c>/<c>ds</c> routed calls with a duration and their sum in ms, <c>q:{bucket}</c> the
 ///   duration histogram (<see cref="Bucket"/>); a day also <c>t:{HH}</c> calls per hour of that day; the bucket's own
 ///   (not a number's) also <c>c:/o:/x:/l:{number}</c> calls, routed, handed to the fallback, last start (Unix ms) per number;
 ///   an hour also <c>lo</c>/<c>hi</c>, the earliest and latest start (Unix ms) of its calls, and <c>bn</c> the calls
@@ -25,29 +25,42 @@ internal static class CallRollup
     public const long DayMs = 86_400_000;
 
     /// <summary>Durations below this many ms get a bucket each.</summary>
-    private const int Exact = 256;
-    private const int SubBuckets = 128;
+    private const int Exact = 32;
+    private const int SubBuckets = 16;
 
     /// <summary>
-    /// Log-linear: exact below 256 ms, then 128 buckets per power of two, so a bucket is at most 1/128 (0.79 %) of its
-    /// lower bound wide: ~1,750 buckets up to 24 h, of which a day's calls fill only the few hundred they reach.
+    /// Log-linear: exact below 32 ms, then 16 buckets per power of two, so a bucket is at most 1/16 (6.25 %) of its
+    /// lower bound wide: ~340 buckets up to 24 h, of which a day's calls fill the hundred or so they reach. The histogram
+    /// only names the bucket holding the p95's rank; its value comes from the duration sets, so coarse buckets keep the
+    /// rollups small (a request reads fewer fields) at the price of reading a wider band of one set per day.
     /// </summary>
     public static int Bucket(long ms)
     {
         if (ms < Exact) return (int)Math.Max(0, ms);
-        var exponent = 63 - (int)ulong.LeadingZeroCount((ulong)ms); // ≥ 8
-        var shift = exponent - 7;
-        return Exact + (exponent - 8) * SubBuckets + (int)((ms >> shift) - SubBuckets);
+        var exponent = 63 - (int)ulong.LeadingZeroCount((ulong)ms); // ≥ 5
+        var shift = exponent - 4;
+        return Exact + (exponent - 5) * SubBuckets + (int)((ms >> shift) - SubBuckets);
     }
 
     /// <summary>[lower, upper) in ms of a bucket.</summary>
     public static (long Lower, long Upper) Bounds(int bucket)
     {
         if (bucket < Exact) return (bucket, bucket + 1);
-        var exponent = (bucket - Exact) / SubBuckets + 8;
-        var shift = exponent - 7;
+        var exponent = (bucket - Exact) / SubBuckets + 5;
+        var shift = exponent - 4;
         var lower = (long)(SubBuckets + (bucket - Exact) % SubBuckets) << shift;
         return (lower, lower + (1L << shift));
+    }
+
+    /// <summary>
+    /// The bucket of a field <c>h:{bucket}</c> written before 2026-12-07 (exact below 256 ms, then 128 per power of two),
+    /// which lies whole inside one of today's buckets: so older rollups still read exactly.
+    /// </summary>
+    public static int FromFineBucket(int fine)
+    {
+        if (fine < 256) return Bucket(fine);
+        var exponent = (fine - 256) / 128 + 8;
+        return Bucket((long)(128 + (fine - 256) % 128) << (exponent - 7));
     }
 
     public static long DurationMs(double seconds) => (long)Math.Round(seconds * 1000, MidpointRounding.AwayFromZero);
@@ -94,7 +107,7 @@ internal static class CallRollup
             {
                 Add("i", key, "dn", 1);
                 Add("i", key, "ds", ms);
-                Add("i", key, "h:" + Bucket(ms).ToString(CultureInfo.InvariantCulture), 1);
+                Add("i", key, "q:" + Bucket(ms).ToString(CultureInfo.InvariantCulture), 1);
             }
         }
 
@@ -155,5 +168,38 @@ internal static class CallRollup
           end
         end
         local function rolled(state, member) return state == 'done' or (state ~= false and member <= state) end
+        -- A batch of records adds up its ops first (gather), then writes each key's field once (flush): the calls of
+        -- one hour touch the same few hashes, so a batch costs Redis a command per field, not per field per record.
+        local adds, highs, lows, scored = {}, {}, {}, {}
+        local function into(t, key) local f = t[key] if not f then f = {} t[key] = f end return f end
+        local function gather(from, to)
+          for i = from, to, 4 do
+            local op, key, field, value = ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3])
+            if op == 'i' then local f = into(adds, key) f[field] = (f[field] or 0) + value
+            elseif op == 'm' then local f = into(highs, key) if not f[field] or f[field] < value then f[field] = value end
+            elseif op == '<' then local f = into(lows, key) if not f[field] or f[field] > value then f[field] = value end
+            else local z = into(scored, key) z[#z + 1] = value z[#z + 1] = field end
+          end
+        end
+        local function extreme(t, higher)
+          for key, fields in pairs(t) do
+            for field, value in pairs(fields) do
+              local now = tonumber(redis.call('HGET', key, field))
+              if not now or (higher and now < value) or (not higher and now > value) then
+                redis.call('HSET', key, field, string.format('%d', value))
+              end
+            end
+          end
+        end
+        local function flush()
+          for key, fields in pairs(adds) do
+            for field, value in pairs(fields) do redis.call('HINCRBY', key, field, string.format('%d', value)) end
+          end
+          extreme(highs, true)
+          extreme(lows, false)
+          for key, z in pairs(scored) do
+            for i = 1, #z, 400 do redis.call('ZADD', key, unpack(z, i, math.min(i + 399, #z))) end
+          end
+        end
         """;
 }

@@ -25,28 +25,72 @@ internal sealed class CallStore([FromKeyedServices("redis")] IConnectionMultiple
     private const string UnownedBucket = "~unowned";
     private const int Chunk = 1000;
 
-    // KEYS: log, records, number log (the log again when there is no number), numbers, backfill state; ARGV: member,
-    // json, number or '', then the rollup ops. The rollups are updated in the same script as the dedupe, so a crash can
-    // neither count a record twice nor lose it. A bucket with calls from before rollups (no state yet) is rolled up by
-    // the backfill, which owns every member above its cursor until it is done.
-    private const string ApplyScript = CallRollup.Script + "\n" + """
-        if redis.call('HSETNX', KEYS[2], ARGV[1], ARGV[2]) == 0 then return 0 end
-        local fresh = redis.call('EXISTS', KEYS[1]) == 0
-        redis.call('ZADD', KEYS[1], 0, ARGV[1])
-        if ARGV[3] ~= '' then
-          redis.call('ZADD', KEYS[3], 0, ARGV[1])
-          redis.call('SADD', KEYS[4], ARGV[3])
+    // Both apply scripts: KEYS: log, records, numbers, backfill state; ARGV[1]: the number log prefix. The rollups are
+    // updated in the same script as the dedupe, so a crash can neither count a record twice nor lose it. A bucket with
+    // calls from before rollups (no state yet) is rolled up by the backfill, which owns every member above its cursor
+    // until it is done. They return how many records were new.
+    private const string LogLua = CallRollup.Script + "\n" + """
+        local logged, numbers = {}, {}
+        local function log(member, number)
+          logged[#logged + 1] = 0
+          logged[#logged + 1] = member
+          if number ~= '' then local z = into(numbers, number) z[#z + 1] = 0 z[#z + 1] = member end
         end
-        local state = redis.call('GET', KEYS[5])
-        if not state and fresh then
-          state = 'done'
-          redis.call('SET', KEYS[5], state)
+        local function finish()
+          for i = 1, #logged, 400 do redis.call('ZADD', KEYS[1], unpack(logged, i, math.min(i + 399, #logged))) end
+          for number, z in pairs(numbers) do
+            redis.call('SADD', KEYS[3], number)
+            for i = 1, #z, 400 do redis.call('ZADD', ARGV[1] .. number, unpack(z, i, math.min(i + 399, #z))) end
+          end
+          flush()
         end
-        if rolled(state, ARGV[1]) then roll(4, #ARGV, 1) end
-        return 1
         """;
 
-    // The same KEYS and ARGV (json unused): takes one call out of the log and, if it was rolled up, out of the rollups.
+    // The usual case, a batch of new records of a bucket that is rolled up: ARGV[2] k, then k (member, json, number),
+    // then the batch's rollup ops already added up by the silo. -1 when a record is there already or the backfill is
+    // still at work: then the batch goes again through ApplyEachScript.
+    private const string ApplyBatchScript = LogLua + "\n" + """
+        local state = redis.call('GET', KEYS[4])
+        if state ~= 'done' and (state or redis.call('EXISTS', KEYS[1]) == 1) then return -1 end
+        local last = 2 + tonumber(ARGV[2]) * 3
+        for at = 3, last, 3 do if redis.call('HEXISTS', KEYS[2], ARGV[at]) == 1 then return -1 end end
+        if not state then redis.call('SET', KEYS[4], 'done') end
+        local records = {}
+        for at = 3, last, 3 do
+          records[#records + 1] = ARGV[at]
+          records[#records + 1] = ARGV[at + 1]
+          log(ARGV[at], ARGV[at + 2])
+        end
+        for i = 1, #records, 400 do redis.call('HSET', KEYS[2], unpack(records, i, math.min(i + 399, #records))) end
+        gather(last + 1, #ARGV)
+        finish()
+        return tonumber(ARGV[2])
+        """;
+
+    // Record by record: ARGV then holds per record its member, json, number or '', op count and rollup ops.
+    private const string ApplyEachScript = LogLua + "\n" + """
+        local state = redis.call('GET', KEYS[4])
+        local fresh = redis.call('EXISTS', KEYS[1]) == 0
+        local applied, at = 0, 2
+        while at <= #ARGV do
+          local member, count = ARGV[at], tonumber(ARGV[at + 3])
+          if redis.call('HSETNX', KEYS[2], member, ARGV[at + 1]) == 1 then
+            applied = applied + 1
+            log(member, ARGV[at + 2])
+            if not state and fresh then
+              state = 'done'
+              redis.call('SET', KEYS[4], state)
+            end
+            if rolled(state, member) then gather(at + 4, at + 3 + count * 4) end
+          end
+          at = at + 4 + count * 4
+        end
+        finish()
+        return applied
+        """;
+
+    // KEYS: log, records, number log (the log again when there is no number), numbers, backfill state; ARGV: member,
+    // json (unused), number or '', then the rollup ops: takes one call out of the log and, if it was rolled up, out of the rollups.
     private const string RemoveScript = CallRollup.Script + "\n" + """
         if redis.call('HDEL', KEYS[2], ARGV[1]) == 0 then
           redis.call('ZREM', KEYS[1], ARGV[1])
@@ -75,9 +119,10 @@ internal sealed class CallStore([FromKeyedServices("redis")] IConnectionMultiple
         local at = 3 + k
         for i = 1, k do
           local count = tonumber(ARGV[at])
-          roll(at + 1, at + count * 4, 1)
+          gather(at + 1, at + count * 4)
           at = at + 1 + count * 4
         end
+        flush()
         if #now > k then redis.call('SET', KEYS[2], ARGV[2 + k]) else redis.call('SET', KEYS[2], 'done') end
         return k
         """;
@@ -108,22 +153,69 @@ internal sealed class CallStore([FromKeyedServices("redis")] IConnectionMultiple
     public static bool IsMember(string value) =>
         value.Length > 14 && value[13] == '|' && value.AsSpan(0, 13).IndexOfAnyExceptInRange('0', '9') < 0;
 
-    /// <summary>Adds each call to its bucket, and its rollups, unless it is there already; returns how many were new.</summary>
+    /// <summary>
+    /// Adds each call to its bucket, and its rollups, unless it is there already; returns how many were new. One script
+    /// per bucket and chunk of calls, with the chunk's rollup ops added up here: the calls of a busy workspace fall in
+    /// the same hour, so Redis writes each rollup field once per chunk rather than once per call.
+    /// </summary>
     public async Task<int> Apply(IReadOnlyList<(CallRecord Call, string Json)> calls)
     {
         var db = Db;
-        var applied = new List<Task<RedisResult>>(calls.Count);
-        var buckets = new HashSet<string>();
-        foreach (var (call, json) in calls)
+        var applied = new List<Task<int>>();
+        foreach (var group in calls.GroupBy(c => c.Call.WorkspaceId ?? UnownedBucket))
         {
-            buckets.Add(call.WorkspaceId ?? UnownedBucket);
-            applied.Add(db.ScriptEvaluateAsync(ApplyScript, CallKeys(call), CallArgs(call, json)));
+            var bucket = Base(group.First().Call.WorkspaceId);
+            RedisKey[] keys = [Log(bucket), Records(bucket), Numbers(bucket), CallRollup.Backfill(bucket)];
+            // A record appended twice (a retried append) is one call; the batch script counts what it is given.
+            foreach (var chunk in group.DistinctBy(c => Member(c.Call)).Chunk(ApplyChunk))
+            {
+                var each = new List<RedisValue>(1 + chunk.Length * 110) { NumberLogPrefix(bucket) };
+                var batch = new List<RedisValue>(2 + chunk.Length * 10) { NumberLogPrefix(bucket), chunk.Length };
+                var sums = new Dictionary<(string Op, string Key, string Field), long>();
+                var scored = new List<RedisValue>();
+                var ops = new List<RedisValue>(100);
+                foreach (var (call, json) in chunk)
+                {
+                    var member = Member(call);
+                    RedisValue number = LoggedNumber(call) ?? "";
+                    ops.Clear();
+                    CallRollup.Ops(RollupBase(call), call, member, LoggedNumber(call), ops);
+                    each.AddRange([member, json, number, ops.Count / 4]);
+                    each.AddRange(ops);
+                    batch.AddRange([member, json, number]);
+                    for (var i = 0; i < ops.Count; i += 4)
+                    {
+                        var op = (string)ops[i]!;
+                        if (op == "z")
+                        {
+                            scored.AddRange(ops.Skip(i).Take(4));
+                            continue;
+                        }
+                        var at = (op, (string)ops[i + 1]!, (string)ops[i + 2]!);
+                        var value = (long)ops[i + 3];
+                        sums[at] = !sums.TryGetValue(at, out var sum) ? value
+                            : op == "i" ? sum + value : op == "m" ? Math.Max(sum, value) : Math.Min(sum, value);
+                    }
+                }
+                foreach (var ((op, key, field), value) in sums) batch.AddRange([op, key, field, value]);
+                batch.AddRange(scored);
+                applied.Add(ApplyChunkAsync(db, keys, batch, each));
+            }
         }
-        var registered = db.SetAddAsync(Buckets, buckets.Select(b => (RedisValue)b).ToArray());
-        await Task.WhenAll(applied);
+        var registered = db.SetAddAsync(Buckets, calls.Select(c => (RedisValue)(c.Call.WorkspaceId ?? UnownedBucket)).Distinct().ToArray());
+        var counts = await Task.WhenAll(applied);
         await registered;
-        return applied.Count(t => (int)t.Result == 1);
+        return counts.Sum();
     }
+
+    private static async Task<int> ApplyChunkAsync(IDatabase db, RedisKey[] keys, List<RedisValue> batch, List<RedisValue> each)
+    {
+        var applied = (int)await db.ScriptEvaluateAsync(ApplyBatchScript, keys, batch.ToArray());
+        return applied >= 0 ? applied : (int)await db.ScriptEvaluateAsync(ApplyEachScript, keys, each.ToArray());
+    }
+
+    /// <summary>Calls per apply script: a few ms of Redis, so nothing else waits long behind it.</summary>
+    private const int ApplyChunk = 250;
 
     /// <summary>Test calls have rollups of their own beside the bucket's, so the figures leave them out at no cost.</summary>
     public string RollupBase(CallRecord call) => Base(call.WorkspaceId) + (call.Test ? TestRollups : "");
