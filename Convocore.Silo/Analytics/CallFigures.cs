@@ -23,16 +23,36 @@ internal sealed class CallFigures(CallStore store)
         var db = store.Db;
         var fromMs = from.ToUnixTimeMilliseconds();
         var toMs = to.ToUnixTimeMilliseconds();
+        var sums = new Sums();
+
+        // The day the range ends in, when the range starts before it and all the day's calls so far lie inside (a
+        // range up to now): that day whole from its rollup, and the hours below stop at its start.
+        long? lastDay = null;
+        var endDay = Math.DivRem(toMs, CallRollup.DayMs, out var intoEndDay);
+        if (intoEndDay > 0 && endDay * CallRollup.DayMs > fromMs)
+        {
+            var days = bases.Select(b => db.HashGetAllAsync(CallRollup.Day(b, endDay, phoneNumber))).ToArray();
+            var read = await Task.WhenAll(days);
+            if (read.All(fields => fields.Length == 0 || Inside(fields, fromMs, toMs)))
+            {
+                foreach (var fields in read) sums.AddRollup(fields, null, endDay, byNumber);
+                lastDay = endDay;
+                toMs = endDay * CallRollup.DayMs;
+            }
+        }
+
         // Whole hours [h0, h1), of which whole days [d0, d1); the edge hours around them are taken whole when all
         // their calls lie inside the range, else their part of the range comes from the records.
         var h0 = CeilDiv(fromMs, CallRollup.HourMs);
         var h1 = Math.DivRem(toMs, CallRollup.HourMs, out _);
-        var sums = new Sums();
         var edges = new List<Edge>(2);
-        if (fromMs < h0 * CallRollup.HourMs) edges.Add(new Edge(h0 - 1, fromMs, Math.Min(toMs, h0 * CallRollup.HourMs)));
+        if (fromMs < h0 * CallRollup.HourMs && fromMs < toMs) edges.Add(new Edge(h0 - 1, fromMs, Math.Min(toMs, h0 * CallRollup.HourMs)));
         if (h1 >= h0 && h1 * CallRollup.HourMs < toMs) edges.Add(new Edge(h1, h1 * CallRollup.HourMs, toMs));
-        var rollups = new List<(Task<HashEntry[]> Fields, long? Hour, long Day)>();
+        var rollups = new List<(Task<HashEntry[]> Fields, long? Hour, long Day, int Sign)>();
         var edgeRollups = new List<(Task<HashEntry[]> Fields, Edge Edge, int Base)>();
+        // The day the range starts in, when more than half of it is in the range: that day's rollup less its hours
+        // before the range (the left edge hour among them, which then adds its part back), so at most 12 hours are read.
+        long? firstDay = null;
         var batch = db.CreateBatch();
         for (var i = 0; i < bases.Length; i++)
             foreach (var edge in edges)
@@ -41,16 +61,29 @@ internal sealed class CallFigures(CallStore store)
         {
             var d0 = CeilDiv(h0, 24);
             var d1 = Math.DivRem(h1, 24, out _);
-            void Hours(long start, long end)
+            void Hours(long start, long end, int sign = 1)
             {
                 foreach (var b in bases)
-                    for (var h = start; h < end; h++) rollups.Add((batch.HashGetAllAsync(CallRollup.Hour(b, h, phoneNumber)), h, h / 24));
+                    for (var h = start; h < end; h++) rollups.Add((batch.HashGetAllAsync(CallRollup.Hour(b, h, phoneNumber)), h, h / 24, sign));
             }
-            if (d0 < d1)
+            void Days(long start, long end)
             {
-                Hours(h0, d0 * 24);
                 foreach (var b in bases)
-                    for (var d = d0; d < d1; d++) rollups.Add((batch.HashGetAllAsync(CallRollup.Day(b, d, phoneNumber)), null, d));
+                    for (var d = start; d < end; d++) rollups.Add((batch.HashGetAllAsync(CallRollup.Day(b, d, phoneNumber)), null, d, 1));
+            }
+            if (d0 <= d1)
+            {
+                if (d0 * 24 - h0 > 12)
+                {
+                    firstDay = d0 - 1;
+                    Days(d0 - 1, d0);
+                    Hours((d0 - 1) * 24, fromMs < h0 * CallRollup.HourMs ? h0 - 1 : h0, -1);
+                }
+                else
+                {
+                    Hours(h0, d0 * 24);
+                }
+                Days(d0, d1);
                 Hours(d1 * 24, h1);
             }
             else
@@ -59,7 +92,7 @@ internal sealed class CallFigures(CallStore store)
             }
         }
         batch.Execute();
-        foreach (var (fields, hour, day) in rollups) sums.AddRollup(await fields, hour, day, byNumber);
+        foreach (var (fields, hour, day, sign) in rollups) sums.AddRollup(await fields, hour, day, byNumber, sign);
 
         // Per rollup base, the span of start times its rollups answered (for the p95's duration sets), and the edges
         // whose records it needs.
@@ -72,6 +105,7 @@ internal sealed class CallFigures(CallStore store)
             {
                 if (e != edge) continue;
                 var entries = await fields;
+                if (firstDay is not null && edge.Hour == h0 - 1) sums.AddRollup(entries, edge.Hour, edge.Hour / 24, byNumber, -1);
                 if (entries.Length > 0 && !Inside(entries, edge.From, edge.To))
                 {
                     needs[i] = true;
@@ -85,6 +119,11 @@ internal sealed class CallFigures(CallStore store)
             }
             if (needs.Any(n => n)) fromRecords.Add((edge, needs));
         }
+        if (lastDay is { } whole)
+            for (var i = 0; i < covered.Length; i++)
+                covered[i] = covered[i].From == covered[i].To
+                    ? (whole * CallRollup.DayMs, (whole + 1) * CallRollup.DayMs)
+                    : (covered[i].From, (whole + 1) * CallRollup.DayMs);
         var reads = fromRecords.Select(r => store.Range(workspaceId, phoneNumber, Time(r.Edge.From), Time(r.Edge.To))).ToArray();
         for (var r = 0; r < reads.Length; r++)
             foreach (var call in await reads[r])
@@ -163,13 +202,15 @@ internal sealed class CallFigures(CallStore store)
         public long Durations { get; private set; }
         public List<long> EdgeDurations { get; } = [];
 
-        public void AddRollup(HashEntry[] fields, long? hour, long day, bool byNumber)
+        /// <summary>Adds a rollup's counts, or with sign -1 takes them out (a day less the hours outside a range).</summary>
+        public void AddRollup(HashEntry[] fields, long? hour, long day, bool byNumber, int sign = 1)
         {
             foreach (var entry in fields)
             {
                 var name = (string)entry.Name!;
-                var value = (long)entry.Value;
-                if (value <= 0) continue;
+                var stored = (long)entry.Value;
+                if (stored <= 0) continue;
+                var value = sign * stored;
                 switch (name)
                 {
                     case "n":
@@ -205,7 +246,9 @@ internal sealed class CallFigures(CallStore store)
                     case 'c' when byNumber: numbers[key] = numbers.GetValueOrDefault(key) with { Total = numbers.GetValueOrDefault(key).Total + value }; break;
                     case 'o' when byNumber: numbers[key] = numbers.GetValueOrDefault(key) with { Routed = numbers.GetValueOrDefault(key).Routed + value }; break;
                     case 'x' when byNumber: numbers[key] = numbers.GetValueOrDefault(key) with { Fallback = numbers.GetValueOrDefault(key).Fallback + value }; break;
-                    case 'l' when byNumber: numbers[key] = numbers.GetValueOrDefault(key) with { Last = Math.Max(numbers.GetValueOrDefault(key).Last, value) }; break;
+                    // Only the hours before a range are ever taken out, so the day's last call of a number with
+                    // calls in the range is in the range.
+                    case 'l' when byNumber && sign > 0: numbers[key] = numbers.GetValueOrDefault(key) with { Last = Math.Max(numbers.GetValueOrDefault(key).Last, value) }; break;
                 }
             }
         }
@@ -270,6 +313,8 @@ internal sealed class CallFigures(CallStore store)
             var dayOfWeek = new int[7];
             foreach (var (hour, count) in perHour)
             {
+                // Hours of a day taken out again (before the range) add up to nothing.
+                if (count == 0) continue;
                 var time = DateTimeOffset.FromUnixTimeMilliseconds(hour * CallRollup.HourMs).UtcDateTime;
                 var n = (int)count;
                 hours[hour - firstHour] += n;
@@ -281,7 +326,7 @@ internal sealed class CallFigures(CallStore store)
             foreach (var (region, count) in regions) byRegion[region] = (int)count;
             var firstHourTime = DateTimeOffset.FromUnixTimeMilliseconds(firstHour * CallRollup.HourMs);
             return new CallStats(from, to, (int)total, (int)routed, (int)(total - routed - fallbacks),
-                reasons.OrderBy(r => r.Key, StringComparer.Ordinal).ToDictionary(r => r.Key, r => (int)r.Value, StringComparer.Ordinal),
+                reasons.Where(r => r.Value > 0).OrderBy(r => r.Key, StringComparer.Ordinal).ToDictionary(r => r.Key, r => (int)r.Value, StringComparer.Ordinal),
                 // In decimal, so the mean of millisecond durations is exact before it is rounded.
                 Durations == 0 ? 0 : (double)Math.Round((decimal)durationSumMs / Durations / 1000m, 3, MidpointRounding.AwayFromZero),
                 Seconds(p95), hourOfDay, dayOfWeek,
@@ -293,7 +338,7 @@ internal sealed class CallFigures(CallStore store)
                     .Select(n => new NumberVolume(n.Key, (int)n.Value.Total, (int)n.Value.Routed, (int)(n.Value.Total - n.Value.Routed - n.Value.Fallback),
                         DateTimeOffset.FromUnixTimeMilliseconds(n.Value.Last))).ToArray(),
                 (int)fallbacks,
-                fallbackReasons.OrderBy(r => r.Key, StringComparer.Ordinal).ToDictionary(r => r.Key, r => (int)r.Value, StringComparer.Ordinal));
+                fallbackReasons.Where(r => r.Value > 0).OrderBy(r => r.Key, StringComparer.Ordinal).ToDictionary(r => r.Key, r => (int)r.Value, StringComparer.Ordinal));
         }
 
         private static void Add(Dictionary<string, long> counts, string key, long value) => counts[key] = counts.GetValueOrDefault(key) + value;

@@ -13,8 +13,9 @@ namespace Convocore.Silo.Analytics;
 ///   <c>g:{region}</c>, <c>dn</c>/<c>ds</c> routed calls with a duration and their sum in ms, <c>q:{bucket}</c> the
 ///   duration histogram (<see cref="Bucket"/>); a day also <c>t:{HH}</c> calls per hour of that day; the bucket's own
 ///   (not a number's) also <c>c:/o:/x:/l:{number}</c> calls, routed, handed to the fallback, last start (Unix ms) per number;
-///   an hour also <c>lo</c>/<c>hi</c>, the earliest and latest start (Unix ms) of its calls, and <c>bn</c> the calls
-///   they were kept for: when <c>bn</c> = <c>n</c> and both lie inside a range, the range's ragged edge takes that hour whole.
+///   an hour and a day also <c>lo</c>/<c>hi</c>, the earliest and latest start (Unix ms) of its calls, and <c>bn</c> the
+///   calls they were kept for: when <c>bn</c> = <c>n</c> and both lie inside a range, the range's ragged edge takes that
+///   hour (or day) whole.
 /// - <c>…durations:{day}</c> (and <c>:n:{e164}</c>): a sorted set of the day's routed calls, score = duration in ms,
 ///   member = the call's log member, so the p95 stays exact: the histogram finds its bucket, this set its value.
 /// A day's rollup is the sum of its hours', kept so that a month reads 30 hashes rather than 720.
@@ -127,12 +128,14 @@ internal static class CallRollup
             Add("m", key, "l:" + volume, started);
         }
         KeepBounds(Hour(bucket, hour));
+        KeepBounds(Day(bucket, day));
         Add("i", Day(bucket, day), hourOfDay, 1);
         if (duration is { } value) Add("z", Durations(bucket, day), member, value);
         if (number is null) return;
         Common(Hour(bucket, hour, number));
         KeepBounds(Hour(bucket, hour, number));
         Common(Day(bucket, day, number));
+        KeepBounds(Day(bucket, day, number));
         Add("i", Day(bucket, day, number), hourOfDay, 1);
         if (duration is { } v) Add("z", Durations(bucket, day, number), member, v);
     }
