@@ -60,6 +60,8 @@ internal static class SiloServices
         services.TryAddKeyedSingleton(CallRetention.ClockKey, (sp, _) => sp.GetRequiredService<TimeProvider>());
         services.AddSingleton<CallRetention>();
         services.AddHostedService(sp => sp.GetRequiredService<CallRetention>());
+        services.AddSingleton<CallsEndedSignal>();
+        services.AddHostedService(sp => sp.GetRequiredService<CallsEndedSignal>());
         services.AddHostedService<CallIngester>();
         services.AddConvocoreWebhooks();
         return services;

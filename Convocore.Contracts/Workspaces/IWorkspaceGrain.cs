@@ -60,6 +60,10 @@ public interface IWorkspaceGrain : IGrainWithStringKey, Audit.IAuditedGrain
     /// <summary>Tells the observers what a test call met (from the silo whose call path decided it).</summary>
     [OneWay, AlwaysInterleave]
     Task AnnounceTestCall(Routing.TestCallOutcome outcome);
+
+    /// <summary>Tells the observers that calls ended (from a silo's ingester, at most once a throttle window each).</summary>
+    [OneWay, AlwaysInterleave]
+    Task AnnounceCallsEnded(CallsEnded calls);
 }
 
 public static class WorkspaceObservers

@@ -15,6 +15,7 @@ namespace Convocore.Silo.Analytics;
 internal sealed class CallIngester(
     [FromKeyedServices("redis")] IConnectionMultiplexer redis,
     CallStore store,
+    CallsEndedSignal callsEnded,
     IOptions<AnalyticsOptions> options,
     IMeterFactory meters,
     ILogger<CallIngester> logger) : BackgroundService
@@ -130,6 +131,7 @@ internal sealed class CallIngester(
             calls.Add((call, json!));
         }
         var applied = calls.Count == 0 ? 0 : await store.Apply(calls);
+        callsEnded.Applied(calls.Select(c => c.Item1));
         await db.StreamAcknowledgeAsync(store.Stream, Group, entries.Select(e => e.Id).ToArray());
         records.Add(applied, new KeyValuePair<string, object?>("result", "applied"));
         if (calls.Count > applied) records.Add(calls.Count - applied, new KeyValuePair<string, object?>("result", "duplicate"));

@@ -18,7 +18,7 @@ namespace Convocore.Silo.Workspaces;
 /// a time, which keeps the quota exact and lets it refuse to orphan numbers. How a number change survives a crash is
 /// <see cref="NumberChanges"/>; the API keys are <see cref="ApiKeysGrain"/>'s.
 /// </summary>
-internal sealed class WorkspaceGrain(
+internal sealed partial class WorkspaceGrain(
     [PersistentState(WorkspaceGrain.StateName)] IPersistentState<WorkspaceState> state,
     NumberIndex index,
     NumberEvents numberEvents,

@@ -17,12 +17,21 @@ const Weekdays = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 const HeatRows = [1, 2, 3, 4, 5, 6, 0];
 const Palette = ['#1f5fbf', '#1e7a3c', '#b3261e', '#c98a00', '#6a3fb5', '#0f7c8c', '#7a4b1e', '#5b6472'];
 
-// The figures refresh on this timer while the page shows (and the tab is visible), never on a live change: a number
-// or agent change does not move them, and calls end far more often than a dashboard needs to redraw.
+// The figures refresh on this timer while the page shows (and the tab is visible), and when calls its range covers
+// have ended (a live "Calls" change, throttled by the silos); never on another live change: a number or agent change
+// does not move them.
 const RefreshEvery = 60_000;
+// Calls changes of one burst (one per silo per throttle window) arrive close together: one fetch for all of them.
+const CoalesceFor = 300;
+const Day = 86_400_000;
+const DefaultRangeDays = 30; // the API's range when the custom range leaves `from` empty
 
 let built = false;
 let timer = null;
+let soon = null;
+let missedWhileHidden = false;
+let refreshing = null;
+let refreshAgain = false;
 let context = null;
 const charts = {};
 const pages = { cursors: [null], index: 0, next: null };
@@ -55,11 +64,65 @@ export function showAnalytics(view, state) {
 export function hideAnalytics() {
   clearInterval(timer);
   timer = null;
+  clearTimeout(soon);
+  soon = null;
+  missedWhileHidden = false;
 }
 
-/** The timer's re-read: the figures, and the log's first page if that is the one showing; quietly. */
-async function refresh() {
-  if (document.hidden) return;
+/**
+ * A live "Calls" change: calls ended whose start times span calls.earliestStart to calls.latestStart. Read again only
+ * while this page shows and the range it shows covers some of that span; in a hidden tab, once it is visible again.
+ */
+export function callsEnded(calls) {
+  if (!timer || !covers(calls)) return;
+  if (document.hidden) {
+    missedWhileHidden = true;
+    return;
+  }
+  if (soon) return;
+  soon = setTimeout(() => {
+    soon = null;
+    refresh();
+  }, CoalesceFor);
+}
+
+function covers(calls) {
+  const earliest = Date.parse(calls?.earliestStart), latest = Date.parse(calls?.latestStart);
+  if (Number.isNaN(earliest) || Number.isNaN(latest)) return false;
+  const query = rangeQuery();
+  // As the API reads the range: `to` now when empty, `from` 30 days before `to` when empty; [from, to).
+  const to = query.has('to') ? Date.parse(query.get('to')) : Date.now();
+  const from = query.has('from') ? Date.parse(query.get('from')) : to - DefaultRangeDays * Day;
+  return earliest < to && latest >= from;
+}
+
+function onVisibility() {
+  if (document.hidden || !timer || !missedWhileHidden) return;
+  missedWhileHidden = false;
+  refresh();
+}
+
+/** The quiet re-read (timer, ended calls): the figures, and the log's first page if that is the one showing. One at a time; asked while one runs, it runs once more after. */
+function refresh() {
+  if (document.hidden) return undefined;
+  if (refreshing) {
+    refreshAgain = true;
+    return refreshing;
+  }
+  refreshing = (async () => {
+    try {
+      do {
+        refreshAgain = false;
+        await refreshOnce();
+      } while (refreshAgain && timer);
+    } finally {
+      refreshing = null;
+    }
+  })();
+  return refreshing;
+}
+
+async function refreshOnce() {
   const number = $('an-number').value;
   try {
     drawFigures(await get(figuresPath(number, rangeQuery())));
@@ -72,6 +135,7 @@ async function refresh() {
 const figuresPath = (number, query) => (number ? `/api/numbers/${encodeURIComponent(number)}/analytics?${query}` : `/api/analytics?${query}`);
 
 function build(view) {
+  document.addEventListener('visibilitychange', onVisibility);
   const range = el('select', { id: 'an-range' }, Ranges.map((r) => el('option', { value: r.value }, r.label)));
   range.value = '30';
   const from = el('input', { id: 'an-from', type: 'datetime-local' });

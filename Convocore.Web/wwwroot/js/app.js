@@ -3,7 +3,7 @@
 import { $, setText, plural, wireCloseButtons } from './dom.js';
 import { ApiError } from './api.js';
 import { connectLive, disconnectLive } from './live.js';
-import { showAnalytics, hideAnalytics } from './analytics.js';
+import { showAnalytics, hideAnalytics, callsEnded } from './analytics.js';
 import { wireRouteCheck } from './route-check.js';
 import { wireImport } from './import.js';
 import { showSettings, hideSettings } from './settings.js';
@@ -70,6 +70,8 @@ async function enter() {
 }
 
 function onChange(change) {
+  // Calls ended: only the analytics page (when it shows and its range covers them) reads again; no other view does.
+  if (change?.kind === 'Calls') return callsEnded(change.calls);
   if (change?.kind === 'TestCall' && change.testCall) showTestCallOutcome(change.testCall);
   return reload(staleAfter(change));
 }

@@ -28,7 +28,7 @@ export function render() {
 
 export const Everything = Object.freeze(['workspace', 'trunks', 'agents', 'numbers', 'volumes']);
 
-/** What a live change makes stale: counts move with numbers, but the other trunks' lists and the call figures do not. */
+/** What a live change makes stale: counts move with numbers, but the other trunks' lists and the call figures do not; ended calls make nothing here stale. */
 export function staleAfter(change) {
   switch (change?.kind) {
     case 'Numbers': return ['workspace', 'trunks', 'agents', change.trunkId ? `numbers:${change.trunkId}` : 'numbers'];
@@ -36,6 +36,7 @@ export function staleAfter(change) {
     case 'Trunks': return ['trunks', 'workspace'];
     case 'Plan': return ['workspace'];
     case 'TestCall': return [];
+    case 'Calls': return []; // the analytics page's alone (analytics.js callsEnded)
     default: return Everything;
   }
 }
