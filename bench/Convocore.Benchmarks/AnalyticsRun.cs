@@ -46,7 +46,7 @@ internal static class AnalyticsRun
             var batch = new List<Task>(1000);
             for (; written < volume; written++)
             {
-                var started = now.AddMilliseconds(-random.NextInt64(60_000, 30L * 86_400_000 - 3_600_000));
+                var started = now.AddMilliseconds(-random.NextInt64(60_000, 30L * 86_400_000));
                 batch.Add(db.StreamAddAsync(Stream, "call", Record(random, workspaceId, dids[random.Next(numbers)], started, written)));
                 if (batch.Count == 1000)
                 {
