@@ -40,13 +40,6 @@ internal sealed class AsteriskOptions
     /// over the WebSocket too, which costs the silo less (no HTTP request per call) where the server keeps up.
     /// </summary>
     public bool ChannelVariablesOverWebSocket { get; set; }
-
-    /// <summary>
-    /// HTTP connections to one server's ARI at most; requests beyond them wait for a free one. Asterisk refuses an HTTP
-    /// session past its own limit (http.conf sessionlimit, 100 by default, the events WebSocket included), which
-    /// under a burst failed calls that a short wait would have routed.
-    /// </summary>
-    public int MaxHttpConnections { get; set; } = 50;
 }
 
 internal sealed class AsteriskServerOptions

@@ -57,7 +57,6 @@ internal sealed class StasisConnection : IAsyncDisposable
             ForceHttpTransport = options.ForceHttpTransport,
             ForcePerVariableSet = options.ForcePerVariableSet,
             VariablesOverWebSocket = options.ChannelVariablesOverWebSocket,
-            MaxHttpConnections = Math.Max(1, options.MaxHttpConnections),
         };
         while (!stopping.IsCancellationRequested)
         {

@@ -15,9 +15,6 @@ internal sealed record AriConnectionSettings(Uri BaseUrl, string Username, strin
 
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>HTTP connections to the server at most (under Asterisk's http.conf sessionlimit); more requests wait for one.</summary>
-    public int MaxHttpConnections { get; init; } = 50;
-
     /// <summary>How often the events WebSocket is pinged, and how long a pong may take before the connection counts as dead.</summary>
     public TimeSpan KeepAliveInterval { get; init; } = TimeSpan.FromSeconds(5);
 

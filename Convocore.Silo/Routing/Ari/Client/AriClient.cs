@@ -42,12 +42,7 @@ internal sealed class AriClient : IAsyncDisposable
         _authorization = "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes($"{settings.Username}:{settings.Password}"));
         // No HttpClient span nor trace header per request: each request has its ARI span already (AriTracing), and
         // Asterisk reads no trace context.
-        _http = new HttpClient(new SocketsHttpHandler
-        {
-            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
-            ActivityHeadersPropagator = null,
-            MaxConnectionsPerServer = settings.MaxHttpConnections,
-        })
+        _http = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5), ActivityHeadersPropagator = null })
         {
             BaseAddress = new Uri(settings.BaseUrl.AbsoluteUri.TrimEnd('/') + "/ari/"),
             Timeout = settings.RequestTimeout,
